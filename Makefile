@@ -1,0 +1,44 @@
+# kansoku — the two commands are `make up` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --locked --all-extras
+PYTEST_ARGS ?=
+
+.PHONY: help install tools up test test-unit test-e2e lint format generate clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install:  ## Python environment from uv.lock (installs uv itself when missing)
+	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || \
+		python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --locked --all-extras
+
+tools: install  ## build the pinned upstream binaries (cached per version)
+	$(RUN) kansoku tools install
+
+up: tools  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
+	$(RUN) kansoku up
+
+test: tools lint  ## lint, then unit and end-to-end tests against the real binaries
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test-unit: install  ## unit tests only
+	$(RUN) pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: tools  ## end-to-end tests only
+	$(RUN) pytest -m e2e $(PYTEST_ARGS)
+
+lint: install  ## ruff and mypy (strict)
+	$(RUN) ruff check src tests
+	$(RUN) ruff format --check src tests
+	$(RUN) mypy
+
+format: install  ## apply ruff's formatting and safe fixes
+	$(RUN) ruff format src tests
+	$(RUN) ruff check --fix src tests
+
+clean:  ## remove the virtualenv and caches in the repository (not the tool cache)
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,158 @@
+"""Every name kansoku emits or listens on, in one place.
+
+Ports, component names, environment variables and the telemetry names the shop services
+emit (as written by the SDK and as they arrive in Prometheus) are defined here once; the
+stack, the verifier, the SLO and dashboard generators and the tests import them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROJECT = "kansoku"
+
+# --- components -------------------------------------------------------------------------
+
+PROMETHEUS = "prometheus"
+JAEGER = "jaeger"
+COLLECTOR = "otel-collector"
+SHOP_BACKEND = "shop-backend"
+SHOP_FRONTEND = "shop-frontend"
+LOADGEN = "loadgen"
+
+# --- ports ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port some component listens on; ``key`` is what flags and env variables use."""
+
+    key: str
+    component: str
+    default: int
+    purpose: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides this port, e.g. ``KANSOKU_PORT_OTLP_GRPC``."""
+        return "KANSOKU_PORT_" + self.key.upper().replace("-", "_")
+
+
+PORTS: tuple[Port, ...] = (
+    Port("prometheus", PROMETHEUS, 9090, "HTTP API, remote-write and OTLP receivers"),
+    Port("jaeger-query", JAEGER, 16686, "query HTTP API"),
+    Port("jaeger-query-grpc", JAEGER, 16685, "query gRPC API"),
+    Port("jaeger-otlp-grpc", JAEGER, 14317, "OTLP gRPC receiver (collector to Jaeger)"),
+    Port("jaeger-otlp-http", JAEGER, 14318, "OTLP HTTP receiver"),
+    Port("jaeger-health", JAEGER, 14133, "health check"),
+    Port("jaeger-metrics", JAEGER, 14269, "own metrics (Prometheus format)"),
+    Port("otlp-grpc", COLLECTOR, 4317, "OTLP gRPC receiver"),
+    Port("otlp-http", COLLECTOR, 4318, "OTLP HTTP receiver"),
+    Port("collector-metrics", COLLECTOR, 8888, "own metrics (Prometheus format)"),
+    Port("collector-health", COLLECTOR, 13133, "health check"),
+    Port("collector-zpages", COLLECTOR, 55679, "zpages"),
+    Port("collector-pprof", COLLECTOR, 1777, "pprof"),
+    Port("shop-backend", SHOP_BACKEND, 8081, "shop JSON API"),
+    Port("shop-frontend", SHOP_FRONTEND, 8080, "shop web pages"),
+)
+
+PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
+
+# --- environment variables (ours; the OTel SDK reads the standard OTEL_* ones) ---------
+
+ENV_DATA_DIR = "KANSOKU_DATA_DIR"
+ENV_BIND_ADDRESS = "KANSOKU_BIND_ADDRESS"
+ENV_CONFIG_DIR = "KANSOKU_CONFIG_DIR"
+ENV_CACHE_DIR = "KANSOKU_CACHE_DIR"
+ENV_PROMETHEUS_URL = "KANSOKU_PROMETHEUS_URL"
+ENV_JAEGER_OTLP_ENDPOINT = "KANSOKU_JAEGER_OTLP_ENDPOINT"
+ENV_COLLECTOR_STORAGE_DIR = "KANSOKU_COLLECTOR_STORAGE_DIR"
+ENV_COLLECTOR_LOGS_PATH = "KANSOKU_COLLECTOR_LOGS_PATH"
+ENV_COLLECTOR_MEMORY_LIMIT_MIB = "KANSOKU_COLLECTOR_MEMORY_LIMIT_MIB"
+ENV_JAEGER_BADGER_DIR = "KANSOKU_JAEGER_BADGER_DIR"
+ENV_JAEGER_MAX_TRACES = "KANSOKU_JAEGER_MAX_TRACES"
+
+
+def binary_env(name: str) -> str:
+    """The variable that points at a prebuilt binary, e.g. ``KANSOKU_PROMTOOL_BIN``."""
+    return "KANSOKU_" + name.upper().replace("-", "_") + "_BIN"
+
+
+# --- Prometheus scrape jobs (names as they appear in the ``job`` label) -----------------
+
+JOB_PROMETHEUS = "prometheus"
+JOB_COLLECTOR = "otel-collector"
+JOB_JAEGER = "jaeger"
+JOB_COLLECTOR_SELF = "otel-collector-self"  # the collector's prometheus receiver, via remote write
+
+# --- the shop services' custom metrics (see docs/telemetry.md) --------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A custom metric: its OTel name and unit, and the series it becomes in Prometheus."""
+
+    otel_name: str
+    instrument: str
+    unit: str
+    prometheus_name: str
+    service: str
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("http.server.requests", "counter", "{request}", "http_server_requests_total",
+           SHOP_BACKEND),
+    Metric("http.server.duration", "histogram", "s", "http_server_duration_seconds",
+           SHOP_BACKEND),
+    Metric("http.server.active_connections", "updowncounter", "{connection}",
+           "http_server_active_connections", SHOP_BACKEND),
+    Metric("http.client.requests", "counter", "{request}", "http_client_requests_total",
+           SHOP_FRONTEND),
+    Metric("http.client.duration", "histogram", "s", "http_client_duration_seconds",
+           SHOP_FRONTEND),
+)
+
+METRICS_BY_OTEL_NAME: dict[str, Metric] = {m.otel_name: m for m in METRICS}
+
+# Latency SLO threshold and Apdex T / 4T, all bucket bounds of the duration histograms.
+SLO_LATENCY_THRESHOLD_SECONDS = 0.2
+APDEX_T_SECONDS = 0.1
+APDEX_4T_SECONDS = 0.4
+DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.5, 1.0, 2.5, 5.0, 10.0,
+)
+
+# Metric attributes (bounded cardinality only) and the labels they become.
+ATTR_ROUTE = "http.route"
+ATTR_METHOD = "http.request.method"
+ATTR_STATUS = "http.response.status_code"
+LABEL_ROUTE = "http_route"
+LABEL_METHOD = "http_request_method"
+LABEL_STATUS = "http_response_status_code"
+# The collector's remote write turns service.name into the job label (no service.namespace set).
+LABEL_SERVICE = "job"
+
+# --- how local mode wires the shop services ---------------------------------------------
+
+ENV_SHOP_BACKEND_URL = "KANSOKU_SHOP_BACKEND_URL"  # frontend -> backend base URL
+ENV_SHOP_FRONTEND_URL = "KANSOKU_SHOP_FRONTEND_URL"  # load generator -> frontend base URL
+ENV_ADMIN_TOKEN = "KANSOKU_ADMIN_TOKEN"  # noqa: S105 - a variable name; guards the services' fault-injection endpoint
+ENV_LOADGEN_USERS = "KANSOKU_LOADGEN_USERS"
+ENV_LOADGEN_SPAWN_RATE = "KANSOKU_LOADGEN_SPAWN_RATE"
+HEALTH_PATH = "/healthz"  # readiness endpoint of both shop services
+
+# --- shop services (names owned by kansoku.services) ------------------------------------
+
+# Fault injection, per route template ("*" = every route), e.g. "/api/orders=0.5,*=0.05".
+ENV_FAULT_ERROR_RATE = "KANSOKU_FAULT_ERROR_RATE"  # share of requests answered with 503
+ENV_FAULT_LATENCY_MS = "KANSOKU_FAULT_LATENCY_MS"  # milliseconds added before handling
+ADMIN_FAULTS_PATH = "/admin/faults"  # GET/PUT/DELETE with "Authorization: Bearer <token>"
+# Database of shop-backend; SQLite under the data dir when unset.
+ENV_DATABASE_URL = "DATABASE_URL"
+# Load generator: think time between page views and an optional bound on the run.
+ENV_LOADGEN_THINK_SECONDS = "KANSOKU_LOADGEN_THINK_SECONDS"
+ENV_LOADGEN_RUN_SECONDS = "KANSOKU_LOADGEN_RUN_SECONDS"  # 0 = until SIGTERM
+LOADGEN_USER_AGENT = "kansoku-loadgen/1"  # every load generator request says so
+METER_NAME = "kansoku.services"  # instrumentation scope of the custom metrics and spans
+ROUTE_UNMATCHED = "unmatched"  # http.route of a request that matched no route
+ENV_LOG_LEVEL = "KANSOKU_LOG_LEVEL"  # level of the shop services' logs (INFO by default)

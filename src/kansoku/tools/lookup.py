@@ -1,0 +1,98 @@
+"""Find the upstream binaries: ``KANSOKU_<NAME>_BIN``, then PATH at the pinned version, then
+the per-version cache; build into the cache when allowed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kansoku import conventions, locations
+from kansoku.errors import ToolError
+from kansoku.tools import build as builder
+from kansoku.tools.versions import Tool, Versions, load
+
+_VERSION_ARGS: dict[str, list[str]] = {
+    "prometheus": ["--version"],
+    "promtool": ["--version"],
+    "jaeger": ["version"],
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    binary: str
+    path: Path
+    source: str  # "env", "path", "cache" or "built"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def binary_version(path: Path, binary: str) -> str | None:
+    """The release a binary reports, e.g. ``3.16.0``; ``None`` when it says nothing usable."""
+    args = _VERSION_ARGS.get(binary, ["--version"])
+    try:
+        proc = subprocess.run([str(path), *args], capture_output=True, text=True, timeout=20,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"v?(\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
+    return match.group(1) if match else None
+
+
+def cache_entry(tool: Tool) -> Path:
+    return locations.cache_dir() / "tools" / tool.cache_key
+
+
+def _cached(tool: Tool, binary: str) -> Path | None:
+    path = cache_entry(tool) / binary
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def resolve(binary: str, *, versions: Versions | None = None, build: bool = False,
+            progress: builder.Progress = _stderr) -> Resolved:
+    """Locate ``binary``; build it (and its siblings) into the cache when ``build`` is set."""
+    versions = versions or load()
+    tool = versions.tool_for_binary(binary)
+    env_name = conventions.binary_env(binary)
+    given = os.environ.get(env_name)
+    if given:
+        path = Path(given)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise ToolError(f"{env_name}={given} is not an executable file")
+        found = binary_version(path, binary)
+        if found != tool.release:
+            progress(f"warning: {env_name} points at {binary} {found or 'of unknown version'}; "
+                     f"kansoku is tested with {tool.release}")
+        return Resolved(binary, path, "env")
+    on_path = shutil.which(binary)
+    if on_path and binary_version(Path(on_path), binary) == tool.release:
+        return Resolved(binary, Path(on_path), "path")
+    cached = _cached(tool, binary)
+    if cached:
+        return Resolved(binary, cached, "cache")
+    if not build:
+        raise ToolError(f"{binary} {tool.release} is not installed; run 'kansoku tools install' "
+                        f"(or set {env_name})")
+    builder.build(tool, versions, cache_entry(tool), progress)
+    built = _cached(tool, binary)
+    if built is None:
+        raise ToolError(f"{binary} was built but is missing from {cache_entry(tool)}")
+    return Resolved(binary, built, "built")
+
+
+def all_binaries(versions: Versions) -> list[str]:
+    return [b for tool in versions.tools.values() for b in tool.binaries]
+
+
+def install(*, progress: builder.Progress = _stderr) -> list[Resolved]:
+    """Make every pinned binary available, building what is missing."""
+    versions = load()
+    return [resolve(b, versions=versions, build=True, progress=progress)
+            for b in all_binaries(versions)]
