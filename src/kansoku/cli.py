@@ -40,9 +40,12 @@ def handle_errors(func: F) -> F:
 
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Where the local stack keeps its data and logs "
-         "[default: $KANSOKU_DATA_DIR or ~/.local/share/kansoku].")
+    "[default: $KANSOKU_DATA_DIR or ~/.local/share/kansoku].",
+)
 
 
 def _data_dir(value: Path | None) -> Path:
@@ -68,8 +71,9 @@ def tools() -> None:
 def tools_install() -> None:
     """Build every pinned binary that is missing into the per-version cache."""
     resolved = lookup.install(progress=_err)
-    click.echo(render(["binary", "source", "path"],
-                      [[r.binary, r.source, str(r.path)] for r in resolved]))
+    click.echo(
+        render(["binary", "source", "path"], [[r.binary, r.source, str(r.path)] for r in resolved])
+    )
 
 
 @tools.command("list")
@@ -109,39 +113,80 @@ def tools_manifest(check: bool) -> None:
 
 @cli.command()
 @data_dir_option
-@click.option("--port", "port_overrides", multiple=True, metavar="KEY=PORT",
-              help="Override a port (repeatable); keys: "
-                   "see 'kansoku status --ports'. Env: KANSOKU_PORT_<KEY>.")
-@click.option("--bind-address", default="127.0.0.1", show_default=True,
-              envvar="KANSOKU_BIND_ADDRESS", help="Address every component listens on.")
-@click.option("--services/--no-services", default=True, show_default=True,
-              help="Run the shop services.")
-@click.option("--loadgen/--no-loadgen", default=True, show_default=True,
-              help="Run the load generator (needs --services).")
-@click.option("--jaeger-storage", type=click.Choice(components.JAEGER_STORAGES),
-              default="memory", show_default=True, help="Jaeger's trace storage.")
+@click.option(
+    "--port",
+    "port_overrides",
+    multiple=True,
+    metavar="KEY=PORT",
+    help="Override a port (repeatable); keys: "
+    "see 'kansoku status --ports'. Env: KANSOKU_PORT_<KEY>.",
+)
+@click.option(
+    "--bind-address",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="KANSOKU_BIND_ADDRESS",
+    help="Address every component listens on.",
+)
+@click.option(
+    "--services/--no-services", default=True, show_default=True, help="Run the shop services."
+)
+@click.option(
+    "--loadgen/--no-loadgen",
+    default=True,
+    show_default=True,
+    help="Run the load generator (needs --services).",
+)
+@click.option(
+    "--jaeger-storage",
+    type=click.Choice(components.JAEGER_STORAGES),
+    default="memory",
+    show_default=True,
+    help="Jaeger's trace storage.",
+)
 @click.option("--collector-debug", is_flag=True, help="Add the debug exporter to the collector.")
-@click.option("--retention", default=components.PROMETHEUS_RETENTION, show_default=True,
-              help="Prometheus retention time.")
+@click.option(
+    "--retention",
+    default=components.PROMETHEUS_RETENTION,
+    show_default=True,
+    help="Prometheus retention time.",
+)
 @click.option("--fresh", is_flag=True, help="Wipe the data dir before starting.")
 @click.option("--detach", is_flag=True, help="Run in the background; stop with 'kansoku down'.")
 @handle_errors
-def up(data_dir: Path | None, port_overrides: tuple[str, ...], bind_address: str,
-       services: bool, loadgen: bool, jaeger_storage: str, collector_debug: bool,
-       retention: str, fresh: bool, detach: bool) -> None:
+def up(
+    data_dir: Path | None,
+    port_overrides: tuple[str, ...],
+    bind_address: str,
+    services: bool,
+    loadgen: bool,
+    jaeger_storage: str,
+    collector_debug: bool,
+    retention: str,
+    fresh: bool,
+    detach: bool,
+) -> None:
     """Run the whole stack on this machine; Ctrl-C stops it cleanly."""
     settings = components.StackSettings(
-        data_dir=_data_dir(data_dir), ports=ports.resolve_ports(port_overrides),
-        bind_address=bind_address, services=services, loadgen=loadgen and services,
-        jaeger_storage=jaeger_storage, collector_debug=collector_debug, retention=retention)
+        data_dir=_data_dir(data_dir),
+        ports=ports.resolve_ports(port_overrides),
+        bind_address=bind_address,
+        services=services,
+        loadgen=loadgen and services,
+        jaeger_storage=jaeger_storage,
+        collector_debug=collector_debug,
+        retention=retention,
+    )
     specs = local.prepare(settings, fresh=fresh)
     if detach:
         argv = [a for a in sys.argv[1:] if a not in ("--detach", "--fresh")]
         argv += ["--data-dir", str(settings.data_dir)]
         ready = local.spawn_detached(argv, settings.data_dir, report=_err)
         click.echo(stack_table(ready))
-        click.echo("\nstop it with: kansoku down"
-                   + (f" --data-dir {settings.data_dir}" if data_dir else ""))
+        click.echo(
+            "\nstop it with: kansoku down"
+            + (f" --data-dir {settings.data_dir}" if data_dir else "")
+        )
         return
 
     def on_ready(state: st.StackState) -> None:
@@ -171,9 +216,12 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
     if list_ports:
         from kansoku import conventions as cv
 
-        click.echo(render(["key", "component", "default", "env", "purpose"],
-                          [[p.key, p.component, str(p.default), p.env, p.purpose]
-                           for p in cv.PORTS]))
+        click.echo(
+            render(
+                ["key", "component", "default", "env", "purpose"],
+                [[p.key, p.component, str(p.default), p.env, p.purpose] for p in cv.PORTS],
+            )
+        )
         return
     current = local.status(_data_dir(data_dir))
     if as_json:
@@ -181,7 +229,8 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
     else:
         click.echo(stack_table(current))
     healthy = current.status == "ready" and all(
-        c.status == "ready" for c in current.components.values())
+        c.status == "ready" for c in current.components.values()
+    )
     if not healthy:
         sys.exit(4)
 

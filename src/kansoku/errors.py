@@ -1,14 +1,14 @@
 """The errors a kansoku user can act on.
 
-    KansokuError                 base; ``exit_code`` is what the CLI exits with
-    ├── ConfigError              a config or spec file is wrong: names file, field, expectation (2)
-    ├── ToolError                an upstream binary is missing, at the wrong version or failed
-    │   └── BuildError           building a binary failed: names the module and the step (3)
-    ├── StackError               local mode could not start or stop (4)
-    │   ├── PortInUseError       a port is taken: names the port and the component
-    │   ├── ReadinessError       a component never became ready: shows its log tail
-    │   └── NotRunningError      ``down``/``status``/``verify`` found no running stack
-    └── VerifyError              an end-to-end check failed (5)
+KansokuError                 base; ``exit_code`` is what the CLI exits with
+├── ConfigError              a config or spec file is wrong: names file, field, expectation (2)
+├── ToolError                an upstream binary is missing, at the wrong version or failed
+│   └── BuildError           building a binary failed: names the module and the step (3)
+├── StackError               local mode could not start or stop (4)
+│   ├── PortInUseError       a port is taken: names the port and the component
+│   ├── ReadinessError       a component never became ready: shows its log tail
+│   └── NotRunningError      ``down``/``status``/``verify`` found no running stack
+└── VerifyError              an end-to-end check failed (5)
 """
 
 from __future__ import annotations

@@ -107,8 +107,15 @@ def prometheus_spec(settings: StackSettings, binary: Path) -> ComponentSpec:
         f"--web.listen-address={settings.hostport('prometheus')}",
         *PROMETHEUS_FLAGS,
     ]
-    return ComponentSpec(cv.PROMETHEUS, argv, {}, settings.url("prometheus") + "/-/ready",
-                         ("prometheus",), settings.url("prometheus"), prepare)
+    return ComponentSpec(
+        cv.PROMETHEUS,
+        argv,
+        {},
+        settings.url("prometheus") + "/-/ready",
+        ("prometheus",),
+        settings.url("prometheus"),
+        prepare,
+    )
 
 
 def jaeger_spec(settings: StackSettings, binary: Path) -> ComponentSpec:
@@ -123,8 +130,14 @@ def jaeger_spec(settings: StackSettings, binary: Path) -> ComponentSpec:
         cv.ENV_JAEGER_BADGER_DIR: str(settings.data_dir / "jaeger" / "badger"),
     }
     keys = tuple(p.key for p in cv.PORTS if p.component == cv.JAEGER)
-    return ComponentSpec(cv.JAEGER, argv, env, settings.url("jaeger-query") + "/api/services",
-                         keys, settings.url("jaeger-query"))
+    return ComponentSpec(
+        cv.JAEGER,
+        argv,
+        env,
+        settings.url("jaeger-query") + "/api/services",
+        keys,
+        settings.url("jaeger-query"),
+    )
 
 
 def collector_spec(settings: StackSettings, binary: Path) -> ComponentSpec:
@@ -146,8 +159,15 @@ def collector_spec(settings: StackSettings, binary: Path) -> ComponentSpec:
         (base / "logs").mkdir(parents=True, exist_ok=True)
 
     keys = tuple(p.key for p in cv.PORTS if p.component == cv.COLLECTOR)
-    return ComponentSpec(cv.COLLECTOR, argv, env, settings.url("collector-health") + "/",
-                         keys, f"grpc://{settings.hostport('otlp-grpc')}", prepare)
+    return ComponentSpec(
+        cv.COLLECTOR,
+        argv,
+        env,
+        settings.url("collector-health") + "/",
+        keys,
+        f"grpc://{settings.hostport('otlp-grpc')}",
+        prepare,
+    )
 
 
 def _otel_env(settings: StackSettings, service: str) -> dict[str, str]:
@@ -165,22 +185,36 @@ def _otel_env(settings: StackSettings, service: str) -> dict[str, str]:
 def service_specs(settings: StackSettings) -> list[ComponentSpec]:
     python = sys.executable
     backend = ComponentSpec(
-        cv.SHOP_BACKEND, [python, "-m", "kansoku.services.backend"],
+        cv.SHOP_BACKEND,
+        [python, "-m", "kansoku.services.backend"],
         _otel_env(settings, cv.SHOP_BACKEND),
-        settings.url("shop-backend") + cv.HEALTH_PATH, ("shop-backend",),
-        settings.url("shop-backend"))
+        settings.url("shop-backend") + cv.HEALTH_PATH,
+        ("shop-backend",),
+        settings.url("shop-backend"),
+    )
     frontend = ComponentSpec(
-        cv.SHOP_FRONTEND, [python, "-m", "kansoku.services.frontend"],
-        {**_otel_env(settings, cv.SHOP_FRONTEND),
-         cv.ENV_SHOP_BACKEND_URL: settings.url("shop-backend")},
-        settings.url("shop-frontend") + cv.HEALTH_PATH, ("shop-frontend",),
-        settings.url("shop-frontend"))
+        cv.SHOP_FRONTEND,
+        [python, "-m", "kansoku.services.frontend"],
+        {
+            **_otel_env(settings, cv.SHOP_FRONTEND),
+            cv.ENV_SHOP_BACKEND_URL: settings.url("shop-backend"),
+        },
+        settings.url("shop-frontend") + cv.HEALTH_PATH,
+        ("shop-frontend",),
+        settings.url("shop-frontend"),
+    )
     specs = [backend, frontend]
     if settings.loadgen:
-        specs.append(ComponentSpec(
-            cv.LOADGEN, [python, "-m", "kansoku.services.loadgen"],
-            {cv.ENV_SHOP_FRONTEND_URL: settings.url("shop-frontend")},
-            None, (), "(headless)"))
+        specs.append(
+            ComponentSpec(
+                cv.LOADGEN,
+                [python, "-m", "kansoku.services.loadgen"],
+                {cv.ENV_SHOP_FRONTEND_URL: settings.url("shop-frontend")},
+                None,
+                (),
+                "(headless)",
+            )
+        )
     return specs
 
 
@@ -195,8 +229,16 @@ def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[Comp
         specs += service_specs(settings)
     common = _port_env(settings)
     return [
-        ComponentSpec(s.name, s.argv, {**common, **s.env, **settings.extra_env}, s.ready_url,
-                      s.port_keys, s.url, s.prepare, s.startup_timeout)
+        ComponentSpec(
+            s.name,
+            s.argv,
+            {**common, **s.env, **settings.extra_env},
+            s.ready_url,
+            s.port_keys,
+            s.url,
+            s.prepare,
+            s.startup_timeout,
+        )
         for s in specs
     ]
 

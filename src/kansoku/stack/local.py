@@ -25,19 +25,24 @@ def _refuse_if_running(data_dir: Path) -> None:
         current = st.running(data_dir)
     except NotRunningError:
         return
-    raise StackError(f"a stack is already running under {data_dir} "
-                     f"(supervisor pid {current.supervisor_pid}); run 'kansoku down' first")
+    raise StackError(
+        f"a stack is already running under {data_dir} "
+        f"(supervisor pid {current.supervisor_pid}); run 'kansoku down' first"
+    )
 
 
-def prepare(settings: components.StackSettings, *, fresh: bool = False,
-            binaries: dict[str, Path] | None = None) -> list[components.ComponentSpec]:
+def prepare(
+    settings: components.StackSettings,
+    *,
+    fresh: bool = False,
+    binaries: dict[str, Path] | None = None,
+) -> list[components.ComponentSpec]:
     """Checks that need nothing started: binaries, a free data dir, every port free."""
     _refuse_if_running(settings.data_dir)
     if binaries is None:
         binaries = {b: lookup.resolve(b).path for b in components.needed_binaries()}
     specs = components.build_specs(settings, binaries)
-    ports.preflight(settings.ports, [k for s in specs for k in s.port_keys],
-                    settings.bind_address)
+    ports.preflight(settings.ports, [k for s in specs for k in s.port_keys], settings.bind_address)
     if fresh and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,14 +50,22 @@ def prepare(settings: components.StackSettings, *, fresh: bool = False,
 
 
 def new_state(settings: components.StackSettings) -> st.StackState:
-    return st.StackState(data_dir=str(settings.data_dir), bind_address=settings.bind_address,
-                         ports=dict(settings.ports), supervisor_pid=os.getpid(),
-                         started_at=time.time())
+    return st.StackState(
+        data_dir=str(settings.data_dir),
+        bind_address=settings.bind_address,
+        ports=dict(settings.ports),
+        supervisor_pid=os.getpid(),
+        started_at=time.time(),
+    )
 
 
-def run_foreground(settings: components.StackSettings, specs: list[components.ComponentSpec],
-                   *, report: Report = print,
-                   on_ready: Callable[[st.StackState], None] | None = None) -> int:
+def run_foreground(
+    settings: components.StackSettings,
+    specs: list[components.ComponentSpec],
+    *,
+    report: Report = print,
+    on_ready: Callable[[st.StackState], None] | None = None,
+) -> int:
     """Start everything, call ``on_ready``, watch until SIGINT/SIGTERM, then stop everything."""
     state = new_state(settings)
     supervisor = Supervisor(specs, state, settings.data_dir / "logs", report=report)
@@ -76,17 +89,22 @@ def run_foreground(settings: components.StackSettings, specs: list[components.Co
     return 0
 
 
-def spawn_detached(argv: list[str], data_dir: Path, *, timeout: float = 300.0,
-                   report: Report = print) -> st.StackState:
+def spawn_detached(
+    argv: list[str], data_dir: Path, *, timeout: float = 300.0, report: Report = print
+) -> st.StackState:
     """Run ``kansoku up`` in the background and wait until it is ready or has failed."""
     run_dir = data_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     st.state_file(data_dir).unlink(missing_ok=True)
     log = run_dir / "supervisor.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "kansoku", *argv], stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kansoku", *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     report(f"stack supervisor started in the background (pid {proc.pid}); log: {log}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -143,9 +161,9 @@ def status(data_dir: Path) -> st.StackState:
     supervisor_alive = st.pid_alive(current.supervisor_pid)
     for comp in current.components.values():
         if comp.status in ("ready", "starting") and not (
-                supervisor_alive and st.pid_alive(comp.pid)):
+            supervisor_alive and st.pid_alive(comp.pid)
+        ):
             comp.status = "exited"
     if not supervisor_alive and current.status not in ("stopped", "failed"):
         current.status = "supervisor gone"
     return current
-

@@ -21,8 +21,9 @@ def parse_port(value: str, where: str) -> int:
     return port
 
 
-def resolve_ports(overrides: Iterable[str] = (),
-                  environ: Mapping[str, str] | None = None) -> dict[str, int]:
+def resolve_ports(
+    overrides: Iterable[str] = (), environ: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Defaults, then ``KANSOKU_PORT_*`` variables, then ``--port KEY=N`` flags."""
     environ = os.environ if environ is None else environ
     ports = {p.key: p.default for p in cv.PORTS}
@@ -44,8 +45,7 @@ def check_unique(ports: Mapping[str, int], keys: Iterable[str]) -> None:
     for key in keys:
         port = ports[key]
         if port in seen:
-            raise ConfigError("--port", key,
-                              f"a port not already given to {seen[port]} ({port})")
+            raise ConfigError("--port", key, f"a port not already given to {seen[port]} ({port})")
         seen[port] = key
 
 

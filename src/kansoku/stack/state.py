@@ -100,8 +100,7 @@ def running(data_dir: Path) -> StackState:
     """The state of a stack whose supervisor is alive, else ``NotRunningError``."""
     state = read(data_dir)
     if not pid_alive(state.supervisor_pid) or state.status in ("stopped", "failed"):
-        raise NotRunningError(f"no stack is running under {data_dir} "
-                              f"(last status: {state.status})")
+        raise NotRunningError(f"no stack is running under {data_dir} (last status: {state.status})")
     return state
 
 

@@ -52,10 +52,15 @@ class SubprocessLauncher:
     """Starts real processes, each leading its own process group."""
 
     def launch(self, spec: ComponentSpec, log: IO[bytes]) -> Process:
-        return subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=process_env(spec),
-                                start_new_session=True,
-                                preexec_fn=_die_with_parent)  # noqa: PLW1509 - only prctl
+        return subprocess.Popen(
+            spec.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=process_env(spec),
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - it only calls prctl, no locks
+        )
 
     def signal(self, process: Process, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -80,10 +85,16 @@ def http_ready(url: str) -> bool:
 class Supervisor:
     """Runs the components of one stack and keeps ``state.json`` up to date."""
 
-    def __init__(self, specs: list[ComponentSpec], state: st.StackState, log_dir: Path,
-                 launcher: Launcher | None = None, report: Report = print,
-                 stop_timeout: float = 10.0,
-                 ready_check: Callable[[str], bool] = http_ready) -> None:
+    def __init__(
+        self,
+        specs: list[ComponentSpec],
+        state: st.StackState,
+        log_dir: Path,
+        launcher: Launcher | None = None,
+        report: Report = print,
+        stop_timeout: float = 10.0,
+        ready_check: Callable[[str], bool] = http_ready,
+    ) -> None:
         self.specs = specs
         self.state = state
         self.log_dir = log_dir
@@ -95,8 +106,11 @@ class Supervisor:
         self.stopping = threading.Event()
         for spec in specs:
             state.components[spec.name] = st.ComponentState(
-                name=spec.name, log=str(self.log_path(spec)), ports=list(spec.port_keys),
-                url=spec.url)
+                name=spec.name,
+                log=str(self.log_path(spec)),
+                ports=list(spec.port_keys),
+                url=spec.url,
+            )
 
     def log_path(self, spec: ComponentSpec) -> Path:
         return self.log_dir / f"{spec.name}.log"
@@ -116,8 +130,10 @@ class Supervisor:
                 started = time.monotonic()
                 self._start(spec)
                 self._wait_ready(spec)
-                self.report(f"[{i}/{len(self.specs)}] {spec.name} ready "
-                            f"in {time.monotonic() - started:.1f}s")
+                self.report(
+                    f"[{i}/{len(self.specs)}] {spec.name} ready "
+                    f"in {time.monotonic() - started:.1f}s"
+                )
         except BaseException:
             self.state.status = "failed"
             self.stop_all()
@@ -133,8 +149,10 @@ class Supervisor:
             spec.prepare()
         comp = self.state.components[spec.name]
         with self.log_path(spec).open("ab") as log:
-            log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting: "
-                      f"{' '.join(spec.argv)}\n".encode())
+            log.write(
+                f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting: "
+                f"{' '.join(spec.argv)}\n".encode()
+            )
             log.flush()
             proc = self.launcher.launch(spec, log)
         self.processes[spec.name] = proc
@@ -153,7 +171,8 @@ class Supervisor:
                 self._save()
                 raise ReadinessError(
                     f"{spec.name} exited with code {code} while starting; last lines of "
-                    f"{self.log_path(spec)}:\n{log_tail(self.log_path(spec))}")
+                    f"{self.log_path(spec)}:\n{log_tail(self.log_path(spec))}"
+                )
             if spec.ready_url is None and time.monotonic() >= settle:
                 break
             if spec.ready_url is not None and self.ready_check(spec.ready_url):
@@ -164,7 +183,8 @@ class Supervisor:
                 raise ReadinessError(
                     f"{spec.name} was not ready at {spec.ready_url} after "
                     f"{spec.startup_timeout:.0f}s; last lines of {self.log_path(spec)}:\n"
-                    f"{log_tail(self.log_path(spec))}")
+                    f"{log_tail(self.log_path(spec))}"
+                )
             if self.stopping.wait(0.2):
                 raise ReadinessError(f"interrupted while waiting for {spec.name}")
         comp.status = "ready"
@@ -182,8 +202,10 @@ class Supervisor:
             if code is not None:
                 comp.status, comp.exit_code = "exited", code
                 comp.detail = f"exited with code {code}"
-                lines.append(f"{spec.name} exited with code {code}; last lines of "
-                             f"{self.log_path(spec)}:\n{log_tail(self.log_path(spec))}")
+                lines.append(
+                    f"{spec.name} exited with code {code}; last lines of "
+                    f"{self.log_path(spec)}:\n{log_tail(self.log_path(spec))}"
+                )
         if lines:
             self.state.status = "degraded"
             self._save()
@@ -210,8 +232,9 @@ class Supervisor:
                 try:
                     proc.wait(timeout=self.stop_timeout)
                 except subprocess.TimeoutExpired:
-                    self.report(f"{spec.name} did not stop within {self.stop_timeout:.0f}s; "
-                                "killing it")
+                    self.report(
+                        f"{spec.name} did not stop within {self.stop_timeout:.0f}s; killing it"
+                    )
                     self.launcher.signal(proc, signal.SIGKILL)
                     proc.wait(timeout=self.stop_timeout)
             # Helpers a component started in its process group go with it.

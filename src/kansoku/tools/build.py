@@ -24,8 +24,10 @@ _HEARTBEAT_SECONDS = 20.0
 def _go() -> str:
     go = shutil.which("go")
     if go is None:
-        raise ToolError("the Go toolchain ('go') is needed to build the upstream binaries; "
-                        "install Go 1.26 or point KANSOKU_<NAME>_BIN at prebuilt binaries")
+        raise ToolError(
+            "the Go toolchain ('go') is needed to build the upstream binaries; "
+            "install Go 1.26 or point KANSOKU_<NAME>_BIN at prebuilt binaries"
+        )
     return go
 
 
@@ -36,8 +38,15 @@ def _tail(path: Path, lines: int = 25) -> str:
         return "(no log)"
 
 
-def _run_step(tool: Tool, step: str, argv: Sequence[str], cwd: Path, log: Path,
-              progress: Progress, env: dict[str, str] | None = None) -> None:
+def _run_step(
+    tool: Tool,
+    step: str,
+    argv: Sequence[str],
+    cwd: Path,
+    log: Path,
+    progress: Progress,
+    env: dict[str, str] | None = None,
+) -> None:
     """Run one build step, logging to ``log`` and reporting progress while it runs."""
     progress(f"[{tool.name} {tool.release}] {step}")
     started = time.monotonic()
@@ -45,8 +54,10 @@ def _run_step(tool: Tool, step: str, argv: Sequence[str], cwd: Path, log: Path,
 
     def heartbeat() -> None:
         while not done.wait(_HEARTBEAT_SECONDS):
-            progress(f"[{tool.name} {tool.release}] {step}: "
-                     f"still working ({time.monotonic() - started:.0f}s)")
+            progress(
+                f"[{tool.name} {tool.release}] {step}: "
+                f"still working ({time.monotonic() - started:.0f}s)"
+            )
 
     ticker = threading.Thread(target=heartbeat, daemon=True)
     ticker.start()
@@ -54,45 +65,85 @@ def _run_step(tool: Tool, step: str, argv: Sequence[str], cwd: Path, log: Path,
         with log.open("a") as out:
             out.write(f"\n$ {' '.join(argv)}   (in {cwd})\n")
             out.flush()
-            proc = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                  env={**os.environ, **(env or {})}, check=False)
+            proc = subprocess.run(
+                argv,
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                check=False,
+            )
     finally:
         done.set()
     if proc.returncode != 0:
-        raise BuildError(tool.name, tool.module, step,
-                         f"exit code {proc.returncode}; last lines of {log}:\n{_tail(log)}")
+        raise BuildError(
+            tool.name,
+            tool.module,
+            step,
+            f"exit code {proc.returncode}; last lines of {log}:\n{_tail(log)}",
+        )
     progress(f"[{tool.name} {tool.release}] {step}: done in {time.monotonic() - started:.0f}s")
 
 
-def _build_prometheus_like(tool: Tool, work: Path, out_dir: Path, log: Path,
-                           progress: Progress) -> None:
+def _build_prometheus_like(
+    tool: Tool, work: Path, out_dir: Path, log: Path, progress: Progress
+) -> None:
     """Tools whose module can be installed directly with ``go install pkg@version``."""
     go = _go()
     for binary, package in tool.binaries.items():
-        argv = [go, "install", "-trimpath", f"-ldflags=-s -w {tool.ldflags}".strip(),
-                f"{tool.module}/{package}@{tool.version}"]
-        _run_step(tool, f"go install {binary}", argv, work, log, progress,
-                  env={"GOBIN": str(out_dir)})
+        argv = [
+            go,
+            "install",
+            "-trimpath",
+            f"-ldflags=-s -w {tool.ldflags}".strip(),
+            f"{tool.module}/{package}@{tool.version}",
+        ]
+        _run_step(
+            tool, f"go install {binary}", argv, work, log, progress, env={"GOBIN": str(out_dir)}
+        )
 
 
-def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path,
-                      progress: Progress) -> None:
+def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress: Progress) -> None:
     """Tools whose go.mod has replace directives: built inside a small wrapper module."""
     go = _go()
-    _run_step(tool, "go mod init (wrapper module)",
-              [go, "mod", "init", f"kansoku.build/{tool.name}"], work, log, progress)
+    _run_step(
+        tool,
+        "go mod init (wrapper module)",
+        [go, "mod", "init", f"kansoku.build/{tool.name}"],
+        work,
+        log,
+        progress,
+    )
     for binary, package in tool.binaries.items():
-        _run_step(tool, f"go get -tool {package}",
-                  [go, "get", "-tool", f"{tool.module}/{package}@{tool.version}"],
-                  work, log, progress)
-        _run_step(tool, f"go build {binary}",
-                  [go, "build", "-trimpath", f"-ldflags=-s -w {tool.ldflags}".strip(),
-                   "-o", str(out_dir / binary), f"{tool.module}/{package}"],
-                  work, log, progress)
+        _run_step(
+            tool,
+            f"go get -tool {package}",
+            [go, "get", "-tool", f"{tool.module}/{package}@{tool.version}"],
+            work,
+            log,
+            progress,
+        )
+        _run_step(
+            tool,
+            f"go build {binary}",
+            [
+                go,
+                "build",
+                "-trimpath",
+                f"-ldflags=-s -w {tool.ldflags}".strip(),
+                "-o",
+                str(out_dir / binary),
+                f"{tool.module}/{package}",
+            ],
+            work,
+            log,
+            progress,
+        )
 
 
-def _build_collector(tool: Tool, versions: Versions, work: Path, out_dir: Path, log: Path,
-                     progress: Progress) -> None:
+def _build_collector(
+    tool: Tool, versions: Versions, work: Path, out_dir: Path, log: Path, progress: Progress
+) -> None:
     """Generate the distribution's sources with the builder, then resolve and compile them.
 
     The builder's own module step runs ``go mod tidy``, which also wants every test-only
@@ -101,26 +152,50 @@ def _build_collector(tool: Tool, versions: Versions, work: Path, out_dir: Path, 
     """
     go = _go()
     bin_dir = work / "bin"
-    _run_step(tool, "go install builder",
-              [go, "install", f"{tool.module}@{tool.version}"], work, log, progress,
-              env={"GOBIN": str(bin_dir)})
+    _run_step(
+        tool,
+        "go install builder",
+        [go, "install", f"{tool.module}@{tool.version}"],
+        work,
+        log,
+        progress,
+        env={"GOBIN": str(bin_dir)},
+    )
     src = work / "src"
     manifest = work / "builder.yaml"
     manifest.write_text(render_manifest(versions, output_path=str(src)))
-    _run_step(tool, "generate sources",
-              [str(bin_dir / "builder"), f"--config={manifest}", "--skip-compilation",
-               "--skip-get-modules"], work, log, progress)
-    _run_step(tool, "go mod init", [go, "mod", "init", "kansoku.build/otelcol"], src, log,
-              progress)
+    _run_step(
+        tool,
+        "generate sources",
+        [
+            str(bin_dir / "builder"),
+            f"--config={manifest}",
+            "--skip-compilation",
+            "--skip-get-modules",
+        ],
+        work,
+        log,
+        progress,
+    )
+    _run_step(tool, "go mod init", [go, "mod", "init", "kansoku.build/otelcol"], src, log, progress)
     otelcol = versions.otelcol
-    modules = [row.replace(" ", "@") for rows in
-               collector_modules(otelcol, "tools/versions.yaml").values() for row in rows]
+    modules = [
+        row.replace(" ", "@")
+        for rows in collector_modules(otelcol, "tools/versions.yaml").values()
+        for row in rows
+    ]
     modules += [f"go.opentelemetry.io/collector/otelcol@{otelcol['core']}"]
     _run_step(tool, "go get components", [go, "get", *modules], src, log, progress)
     _run_step(tool, "go get imports", [go, "get", "."], src, log, progress)
     (binary,) = tool.binaries
-    _run_step(tool, "go build", [go, "build", "-trimpath", "-ldflags=-s -w",
-                                 "-o", str(out_dir / binary), "."], src, log, progress)
+    _run_step(
+        tool,
+        "go build",
+        [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(out_dir / binary), "."],
+        src,
+        log,
+        progress,
+    )
 
 
 def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Path:
@@ -133,8 +208,7 @@ def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Pat
     staged.mkdir()
     log = dest.parent / f"{dest.name}.build.log"
     log.write_text(f"build of {tool.name} {tool.release} ({tool.module} {tool.version})\n")
-    progress(f"[{tool.name} {tool.release}] building from {tool.module} {tool.version}; "
-             f"log: {log}")
+    progress(f"[{tool.name} {tool.release}] building from {tool.module} {tool.version}; log: {log}")
     started = time.monotonic()
     if tool.method == "collector-builder":
         _build_collector(tool, versions, work, staged, log, progress)
@@ -144,8 +218,12 @@ def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Pat
         _build_prometheus_like(tool, work, staged, log, progress)
     missing = [b for b in tool.binaries if not (staged / b).is_file()]
     if missing:
-        raise BuildError(tool.name, tool.module, "collect binaries",
-                         f"the build produced no {', '.join(missing)}")
+        raise BuildError(
+            tool.name,
+            tool.module,
+            "collect binaries",
+            f"the build produced no {', '.join(missing)}",
+        )
     shutil.rmtree(dest, ignore_errors=True)
     staged.rename(dest)
     shutil.rmtree(work, ignore_errors=True)

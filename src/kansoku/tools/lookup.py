@@ -38,8 +38,9 @@ def binary_version(path: Path, binary: str) -> str | None:
     """The release a binary reports, e.g. ``3.16.0``; ``None`` when it says nothing usable."""
     args = _VERSION_ARGS.get(binary, ["--version"])
     try:
-        proc = subprocess.run([str(path), *args], capture_output=True, text=True, timeout=20,
-                              check=False)
+        proc = subprocess.run(
+            [str(path), *args], capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"v?(\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
@@ -55,8 +56,13 @@ def _cached(tool: Tool, binary: str) -> Path | None:
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def resolve(binary: str, *, versions: Versions | None = None, build: bool = False,
-            progress: builder.Progress = _stderr) -> Resolved:
+def resolve(
+    binary: str,
+    *,
+    versions: Versions | None = None,
+    build: bool = False,
+    progress: builder.Progress = _stderr,
+) -> Resolved:
     """Locate ``binary``; build it (and its siblings) into the cache when ``build`` is set."""
     versions = versions or load()
     tool = versions.tool_for_binary(binary)
@@ -68,8 +74,10 @@ def resolve(binary: str, *, versions: Versions | None = None, build: bool = Fals
             raise ToolError(f"{env_name}={given} is not an executable file")
         found = binary_version(path, binary)
         if found != tool.release:
-            progress(f"warning: {env_name} points at {binary} {found or 'of unknown version'}; "
-                     f"kansoku is tested with {tool.release}")
+            progress(
+                f"warning: {env_name} points at {binary} {found or 'of unknown version'}; "
+                f"kansoku is tested with {tool.release}"
+            )
         return Resolved(binary, path, "env")
     on_path = shutil.which(binary)
     if on_path and binary_version(Path(on_path), binary) == tool.release:
@@ -78,8 +86,10 @@ def resolve(binary: str, *, versions: Versions | None = None, build: bool = Fals
     if cached:
         return Resolved(binary, cached, "cache")
     if not build:
-        raise ToolError(f"{binary} {tool.release} is not installed; run 'kansoku tools install' "
-                        f"(or set {env_name})")
+        raise ToolError(
+            f"{binary} {tool.release} is not installed; run 'kansoku tools install' "
+            f"(or set {env_name})"
+        )
     builder.build(tool, versions, cache_entry(tool), progress)
     built = _cached(tool, binary)
     if built is None:
@@ -94,5 +104,6 @@ def all_binaries(versions: Versions) -> list[str]:
 def install(*, progress: builder.Progress = _stderr) -> list[Resolved]:
     """Make every pinned binary available, building what is missing."""
     versions = load()
-    return [resolve(b, versions=versions, build=True, progress=progress)
-            for b in all_binaries(versions)]
+    return [
+        resolve(b, versions=versions, build=True, progress=progress) for b in all_binaries(versions)
+    ]

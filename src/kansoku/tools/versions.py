@@ -71,9 +71,12 @@ def collector_modules(otelcol: dict[str, Any], file: str) -> dict[str, list[str]
         rows = []
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or len(entry) != 1:
-                raise ConfigError(file, f"otelcol.components.{kind}[{i}]",
-                                  "a single 'core: path', 'stable: path' or 'contrib: path'")
-            (origin, path), = entry.items()
+                raise ConfigError(
+                    file,
+                    f"otelcol.components.{kind}[{i}]",
+                    "a single 'core: path', 'stable: path' or 'contrib: path'",
+                )
+            ((origin, path),) = entry.items()
             if origin == "contrib":
                 rows.append(f"{CONTRIB_PREFIX}{path} {otelcol['contrib']}")
             elif origin == "core":
@@ -81,8 +84,11 @@ def collector_modules(otelcol: dict[str, Any], file: str) -> dict[str, list[str]
             elif origin == "stable":
                 rows.append(f"{CORE_PREFIX}{path} {otelcol['stable']}")
             else:
-                raise ConfigError(file, f"otelcol.components.{kind}[{i}]",
-                                  f"origin 'core', 'stable' or 'contrib', not {origin!r}")
+                raise ConfigError(
+                    file,
+                    f"otelcol.components.{kind}[{i}]",
+                    f"origin 'core', 'stable' or 'contrib', not {origin!r}",
+                )
         out[kind] = rows
     return out
 

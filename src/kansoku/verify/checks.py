@@ -89,18 +89,27 @@ def health_checks(targets: Targets) -> list[CheckResult]:
             resp = httpx.get(url, timeout=5.0)
             resp.raise_for_status()
             return f"{url} -> {resp.status_code}"
+
         return run
 
     return [timed(name, probe(url)) for name, url in urls.items()]
 
 
 def find_trace(targets: Targets, probe: probes.Probe, timeout: float) -> str:
-    trace = poll_until(lambda: jaeger_trace(targets.jaeger_url, probe.trace_id),
-                       what=f"trace {probe.trace_id} in Jaeger", timeout=timeout)
+    trace = poll_until(
+        lambda: jaeger_trace(targets.jaeger_url, probe.trace_id),
+        what=f"trace {probe.trace_id} in Jaeger",
+        timeout=timeout,
+    )
     spans = trace["spans"]
-    tagged = [s for s in spans if any(t.get("key") == probes.PROBE_ATTRIBUTE
-                                      and t.get("value") == probe.verify_id
-                                      for t in s.get("tags", []))]
+    tagged = [
+        s
+        for s in spans
+        if any(
+            t.get("key") == probes.PROBE_ATTRIBUTE and t.get("value") == probe.verify_id
+            for t in s.get("tags", [])
+        )
+    ]
     if not tagged:
         raise RuntimeError(f"trace {probe.trace_id} has no span tagged {probe.verify_id}")
     return f"trace {probe.trace_id} with {len(spans)} span(s)"
@@ -125,8 +134,10 @@ def find_log(targets: Targets, probe: probes.Probe, timeout: float) -> str:
         for record in iter_log_records(path):
             if probe.verify_id in json.dumps(record.get("body", "")):
                 if record.get("traceId") != probe.trace_id:
-                    raise RuntimeError(f"log record has trace id {record.get('traceId')!r}, "
-                                       f"expected {probe.trace_id}")
+                    raise RuntimeError(
+                        f"log record has trace id {record.get('traceId')!r}, "
+                        f"expected {probe.trace_id}"
+                    )
                 return f"log record with trace id {probe.trace_id} in {path.name}"
         return None
 
@@ -161,8 +172,11 @@ def scrape_totals(metrics_url: str) -> dict[str, float]:
     return totals
 
 
-COLLECTOR_SIGNALS = {"spans": "spans", "metric points": "metric_points",
-                     "log records": "log_records"}
+COLLECTOR_SIGNALS = {
+    "spans": "spans",
+    "metric points": "metric_points",
+    "log records": "log_records",
+}
 
 
 def collector_counters(metrics_url: str) -> str:
@@ -190,11 +204,13 @@ def send_probe(targets: Targets) -> tuple[CheckResult, probes.Probe | None]:
     try:
         probe = probes.send(targets.otlp_endpoint)
     except Exception as exc:  # noqa: BLE001 - reported as a failed check
-        return CheckResult("probe sent via OTLP", False, str(exc),
-                           time.monotonic() - started), None
-    return CheckResult("probe sent via OTLP", True,
-                       f"verify id {probe.verify_id}, trace {probe.trace_id}",
-                       time.monotonic() - started), probe
+        return CheckResult("probe sent via OTLP", False, str(exc), time.monotonic() - started), None
+    return CheckResult(
+        "probe sent via OTLP",
+        True,
+        f"verify id {probe.verify_id}, trace {probe.trace_id}",
+        time.monotonic() - started,
+    ), probe
 
 
 def run_all(targets: Targets, *, timeout: float = 60.0) -> list[CheckResult]:
@@ -204,14 +220,17 @@ def run_all(targets: Targets, *, timeout: float = 60.0) -> list[CheckResult]:
     results.append(sent)
     if probe is not None:
         results.append(timed("trace in Jaeger", lambda: find_trace(targets, probe, timeout)))
-        results.append(timed("metric in Prometheus",
-                             lambda: find_metric(targets, probe, timeout)))
+        results.append(timed("metric in Prometheus", lambda: find_metric(targets, probe, timeout)))
         if targets.logs_file is not None:
-            results.append(timed("log in collector output",
-                                 lambda: find_log(targets, probe, timeout)))
+            results.append(
+                timed("log in collector output", lambda: find_log(targets, probe, timeout))
+            )
         else:
-            results.append(CheckResult("log in collector output", True,
-                                       "not checked: no --logs-file", skipped=True))
+            results.append(
+                CheckResult(
+                    "log in collector output", True, "not checked: no --logs-file", skipped=True
+                )
+            )
     if targets.collector_metrics_url:
         url = targets.collector_metrics_url
         results.append(timed("collector counters", lambda: collector_counters(url)))

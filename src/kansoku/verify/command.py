@@ -28,26 +28,48 @@ def local_targets(data_dir: Path) -> Targets:
 
 
 def results_table(results: list[CheckResult]) -> str:
-    rows = [["skip" if r.skipped else ("ok" if r.ok else "FAIL"), r.name,
-             f"{r.seconds:.1f}s", r.detail.replace("\n", " ")[:160]] for r in results]
+    rows = [
+        [
+            "skip" if r.skipped else ("ok" if r.ok else "FAIL"),
+            r.name,
+            f"{r.seconds:.1f}s",
+            r.detail.replace("\n", " ")[:160],
+        ]
+        for r in results
+    ]
     return render(["result", "check", "took", "detail"], rows)
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Verify the local stack running under this data dir (the default).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Verify the local stack running under this data dir (the default).",
+)
 @click.option("--prometheus-url", help="Prometheus base URL, e.g. http://127.0.0.1:9090.")
 @click.option("--jaeger-url", help="Jaeger query base URL, e.g. http://127.0.0.1:16686.")
 @click.option("--otlp-endpoint", help="Collector OTLP gRPC endpoint, e.g. 127.0.0.1:4317.")
 @click.option("--collector-health-url", help="Collector health check URL.")
 @click.option("--collector-metrics-url", help="Collector's own metrics URL (…:8888/metrics).")
-@click.option("--logs-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="The collector's JSON-lines log output, when it is reachable from here.")
-@click.option("--timeout", default=60.0, show_default=True,
-              help="Seconds to wait for each signal to arrive.")
-def verify(data_dir: Path | None, prometheus_url: str | None, jaeger_url: str | None,
-           otlp_endpoint: str | None, collector_health_url: str | None,
-           collector_metrics_url: str | None, logs_file: Path | None, timeout: float) -> None:
+@click.option(
+    "--logs-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The collector's JSON-lines log output, when it is reachable from here.",
+)
+@click.option(
+    "--timeout", default=60.0, show_default=True, help="Seconds to wait for each signal to arrive."
+)
+def verify(
+    data_dir: Path | None,
+    prometheus_url: str | None,
+    jaeger_url: str | None,
+    otlp_endpoint: str | None,
+    collector_health_url: str | None,
+    collector_metrics_url: str | None,
+    logs_file: Path | None,
+    timeout: float,
+) -> None:
     """Send a tagged trace, metric and log through the collector and find each one.
 
     Without URLs it checks the local stack; with --prometheus-url, --jaeger-url and
@@ -57,10 +79,15 @@ def verify(data_dir: Path | None, prometheus_url: str | None, jaeger_url: str | 
     try:
         if prometheus_url or jaeger_url or otlp_endpoint:
             if not (prometheus_url and jaeger_url and otlp_endpoint):
-                raise VerifyError("--prometheus-url, --jaeger-url and --otlp-endpoint "
-                                  "go together")
-            targets = Targets(prometheus_url, jaeger_url, otlp_endpoint, collector_health_url,
-                              collector_metrics_url, logs_file)
+                raise VerifyError("--prometheus-url, --jaeger-url and --otlp-endpoint go together")
+            targets = Targets(
+                prometheus_url,
+                jaeger_url,
+                otlp_endpoint,
+                collector_health_url,
+                collector_metrics_url,
+                logs_file,
+            )
         else:
             targets = local_targets((data_dir or locations.default_data_dir()).resolve())
         results = run_all(targets, timeout=timeout)

@@ -19,8 +19,9 @@ class PollTimeoutError(Exception):
         super().__init__(f"gave up after {timeout:.0f}s waiting for {what}; last: {last}")
 
 
-def poll_until(check: Callable[[], T | None], *, what: str, timeout: float = 30.0,
-               interval: float = 0.5) -> T:
+def poll_until(
+    check: Callable[[], T | None], *, what: str, timeout: float = 30.0, interval: float = 0.5
+) -> T:
     """Call ``check`` until it returns something other than ``None`` (or stops raising).
 
     ``check`` may raise to signal "not yet"; its message becomes ``last`` in the timeout error.

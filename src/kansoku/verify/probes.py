@@ -48,25 +48,34 @@ def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:
     attrs = {PROBE_ATTRIBUTE: verify_id}
 
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(
-        OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=timeout)))
+    tracer_provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=timeout))
+    )
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(
-        OTLPLogExporter(endpoint=endpoint, insecure=insecure, timeout=timeout)))
+    logger_provider.add_log_record_processor(
+        SimpleLogRecordProcessor(
+            OTLPLogExporter(endpoint=endpoint, insecure=insecure, timeout=timeout)
+        )
+    )
     reader = PeriodicExportingMetricReader(
         OTLPMetricExporter(endpoint=endpoint, insecure=insecure, timeout=timeout),
-        export_interval_millis=3_600_000)
+        export_interval_millis=3_600_000,
+    )
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     try:
         tracer = tracer_provider.get_tracer("kansoku.verify")
         with tracer.start_as_current_span(PROBE_SPAN, attributes=attrs) as span:
             trace_id = format(span.get_span_context().trace_id, "032x")
             logger_provider.get_logger("kansoku.verify").emit(
-                context=otel_context.get_current(), severity_number=SeverityNumber.INFO,
-                severity_text="INFO", body=f"kansoku verify probe {verify_id}",
-                attributes=attrs)
+                context=otel_context.get_current(),
+                severity_number=SeverityNumber.INFO,
+                severity_text="INFO",
+                body=f"kansoku verify probe {verify_id}",
+                attributes=attrs,
+            )
         meter_provider.get_meter("kansoku.verify").create_counter(
-            PROBE_METRIC, unit="{probe}", description="verification probes sent").add(1, attrs)
+            PROBE_METRIC, unit="{probe}", description="verification probes sent"
+        ).add(1, attrs)
         reader.force_flush(timeout_millis=int(timeout * 1000))
     finally:
         tracer_provider.shutdown()
