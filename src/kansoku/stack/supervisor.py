@@ -217,6 +217,40 @@ class Supervisor:
             for line in self.check_once():
                 self.report(line)
 
+    def _spec(self, name: str) -> ComponentSpec:
+        for spec in self.specs:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"no component named {name!r}")
+
+    def stop_component(self, name: str) -> None:
+        """Stop one component (TERM, then KILL); the others keep running."""
+        spec = self._spec(name)
+        proc = self.processes.get(name)
+        if proc is not None:
+            self._terminate(spec, proc)
+        self.state.components[name].status = "stopped"
+        self._save()
+
+    def start_component(self, name: str) -> None:
+        """(Re)start one component and wait until it is ready."""
+        spec = self._spec(name)
+        self._start(spec)
+        self._wait_ready(spec)
+
+    def _terminate(self, spec: ComponentSpec, proc: Process) -> None:
+        if proc.poll() is None:
+            self.report(f"stopping {spec.name} (pid {proc.pid})")
+            self.launcher.signal(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.report(f"{spec.name} did not stop within {self.stop_timeout:.0f}s; killing it")
+                self.launcher.signal(proc, signal.SIGKILL)
+                proc.wait(timeout=self.stop_timeout)
+        # Helpers a component started in its process group go with it.
+        self.launcher.signal(proc, signal.SIGKILL)
+
     def stop_all(self) -> None:
         """TERM every component in reverse order, KILL what is left after the timeout."""
         self.state.status = "stopping"
@@ -225,20 +259,8 @@ class Supervisor:
             proc = self.processes.get(spec.name)
             if proc is None:
                 continue
+            self._terminate(spec, proc)
             comp = self.state.components[spec.name]
-            if proc.poll() is None:
-                self.report(f"stopping {spec.name} (pid {proc.pid})")
-                self.launcher.signal(proc, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    self.report(
-                        f"{spec.name} did not stop within {self.stop_timeout:.0f}s; killing it"
-                    )
-                    self.launcher.signal(proc, signal.SIGKILL)
-                    proc.wait(timeout=self.stop_timeout)
-            # Helpers a component started in its process group go with it.
-            self.launcher.signal(proc, signal.SIGKILL)
             if comp.status != "exited":
                 comp.status = "stopped"
             comp.exit_code = proc.poll()
