@@ -64,7 +64,7 @@ def write(state: StackState) -> None:
     path = state_file(Path(state.data_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2, sort_keys=True))
+    tmp.write_text(json.dumps(state.to_json(), indent=2))
     os.replace(tmp, path)
 
 

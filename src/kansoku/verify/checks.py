@@ -182,11 +182,17 @@ COLLECTOR_SIGNALS = {
 def collector_counters(metrics_url: str) -> str:
     """Accepted > 0 and nothing refused or failed, per signal, from the collector's metrics."""
     totals = scrape_totals(metrics_url)
+
+    def total(name: str) -> float:
+        # The collector's own endpoint omits the _total suffix; a scrape through a
+        # translating path adds it. Either spelling counts.
+        return totals.get(name, 0.0) + totals.get(f"{name}_total", 0.0)
+
     problems, summary = [], []
     for label, suffix in COLLECTOR_SIGNALS.items():
-        accepted = totals.get(f"otelcol_receiver_accepted_{suffix}_total", 0.0)
-        refused = totals.get(f"otelcol_receiver_refused_{suffix}_total", 0.0)
-        failed = totals.get(f"otelcol_exporter_send_failed_{suffix}_total", 0.0)
+        accepted = total(f"otelcol_receiver_accepted_{suffix}")
+        refused = total(f"otelcol_receiver_refused_{suffix}")
+        failed = total(f"otelcol_exporter_send_failed_{suffix}")
         summary.append(f"{label}: {accepted:.0f} accepted")
         if accepted <= 0:
             problems.append(f"no {label} accepted")
