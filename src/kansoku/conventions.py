@@ -100,16 +100,21 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("http.server.requests", "counter", "{request}", "http_server_requests_total",
-           SHOP_BACKEND),
-    Metric("http.server.duration", "histogram", "s", "http_server_duration_seconds",
-           SHOP_BACKEND),
-    Metric("http.server.active_connections", "updowncounter", "{connection}",
-           "http_server_active_connections", SHOP_BACKEND),
-    Metric("http.client.requests", "counter", "{request}", "http_client_requests_total",
-           SHOP_FRONTEND),
-    Metric("http.client.duration", "histogram", "s", "http_client_duration_seconds",
-           SHOP_FRONTEND),
+    Metric(
+        "http.server.requests", "counter", "{request}", "http_server_requests_total", SHOP_BACKEND
+    ),
+    Metric("http.server.duration", "histogram", "s", "http_server_duration_seconds", SHOP_BACKEND),
+    Metric(
+        "http.server.active_connections",
+        "updowncounter",
+        "{connection}",
+        "http_server_active_connections",
+        SHOP_BACKEND,
+    ),
+    Metric(
+        "http.client.requests", "counter", "{request}", "http_client_requests_total", SHOP_FRONTEND
+    ),
+    Metric("http.client.duration", "histogram", "s", "http_client_duration_seconds", SHOP_FRONTEND),
 )
 
 METRICS_BY_OTEL_NAME: dict[str, Metric] = {m.otel_name: m for m in METRICS}
@@ -119,7 +124,18 @@ SLO_LATENCY_THRESHOLD_SECONDS = 0.2
 APDEX_T_SECONDS = 0.1
 APDEX_4T_SECONDS = 0.4
 DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
 )
 
 # Metric attributes (bounded cardinality only) and the labels they become.
@@ -156,3 +172,68 @@ LOADGEN_USER_AGENT = "kansoku-loadgen/1"  # every load generator request says so
 METER_NAME = "kansoku.services"  # instrumentation scope of the custom metrics and spans
 ROUTE_UNMATCHED = "unmatched"  # http.route of a request that matched no route
 ENV_LOG_LEVEL = "KANSOKU_LOG_LEVEL"  # level of the shop services' logs (INFO by default)
+SPAN_PRICING = "shop.pricing"  # manual span around pricing at checkout (shop-backend)
+SPAN_ATTR_PREFIX = "shop."  # prefix of the shop's own span and log attributes
+ATTR_ERROR_TYPE = "error.type"  # http.client.* when no response came: the exception class name
+LABEL_ERROR_TYPE = "error_type"
+CART_COOKIE = "cart_id"  # shop-frontend keeps the visitor's cart id in this cookie
+
+# --- SLOs and dashboards (names owned by kansoku.slo / kansoku.dashboards) ---
+# Recording rules; a window suffix follows the ``_rate`` ones, e.g. ``slo:sli_error:ratio_rate5m``.
+SLO_RECORD_ERROR_RATIO = "slo:sli_error:ratio_rate"  # share of bad events over the window
+SLO_RECORD_BURN_RATE = "slo:burn_rate:ratio_rate"  # error ratio / error budget
+SLO_RECORD_REQUESTS = "slo:sli_requests:rate"  # events per second (minimum-traffic guard only)
+SLO_RECORD_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"  # 1 = untouched, < 0 = overspent
+SLO_RECORD_OBJECTIVE = "slo:objective:ratio"  # e.g. 0.999
+SLO_RECORD_BURN_THRESHOLD = "slo:burn_rate_threshold:ratio"  # alert factor per long window
+SLO_RECORD_EXHAUSTION = "slo:error_budget_exhaustion:seconds"  # time left at the current burn
+# Labels every SLO series and alert carries.
+SLO_LABEL_ID = "slo"  # "<service>-<name>", unique
+SLO_LABEL_SERVICE = "slo_service"
+SLO_LABEL_NAME = "slo_name"
+SLO_LABEL_SEVERITY = "severity"  # "page" or "ticket"
+SLO_LABEL_LONG_WINDOW = "long_window"
+SLO_LABEL_SHORT_WINDOW = "short_window"
+SLO_SEVERITIES: tuple[str, ...] = ("page", "ticket")
+SLO_ALERT_BURN = "ErrorBudgetBurn"  # one rule per window pair, told apart by the window labels
+SLO_ERROR_STATUS_REGEX = "5.."  # default bad events of an availability SLI
+SLO_RULE_FILE_PREFIX = "slo-"  # config/prometheus/rules/slo-<slo id>.yaml
+SLO_RUNBOOK_URL = "docs/slo.md#when-an-error-budget-alert-fires"
+# Grafana
+DATASOURCE_PROMETHEUS_UID = "prometheus"
+DATASOURCE_JAEGER_UID = "jaeger"
+DASHBOARD_SLO_UID = "kansoku-slo"
+DASHBOARD_SLO_FILE = "slo.json"  # under config/grafana/dashboards/
+
+# --- dashboards (names owned by kansoku.dashboards) ---
+# Dashboards beside the SLO one: uid and file name under config/grafana/dashboards/.
+DASHBOARD_OVERVIEW_UID = "kansoku-overview"
+DASHBOARD_OVERVIEW_FILE = "overview.json"
+DASHBOARD_APPLICATION_UID = "kansoku-application"
+DASHBOARD_APPLICATION_FILE = "application.json"
+DASHBOARD_TRACES_UID = "kansoku-traces"
+DASHBOARD_TRACES_FILE = "traces.json"
+DASHBOARD_COLLECTOR_UID = "kansoku-collector"
+DASHBOARD_COLLECTOR_FILE = "collector.json"
+# Dashboard variables (the same name means the same thing on every dashboard).
+VARIABLE_SERVICE = "service"
+VARIABLE_ROUTE = "route"
+VARIABLE_NAMESPACE = "namespace"
+# Series of the collector's own telemetry as Prometheus scrapes it (job otel-collector, names
+# without suffixes). The same series also come back through the collector's prometheus/self
+# receiver and remote write, with an otel_scope_name label; the empty matcher excludes them.
+COLLECTOR_SELECTOR = 'job="otel-collector", otel_scope_name=""'
+# spanmetrics connector output (traces pipeline -> metrics pipeline) and its labels.
+SPANMETRICS_CALLS = "traces_span_metrics_calls_total"
+SPANMETRICS_DURATION = "traces_span_metrics_duration_milliseconds"
+LABEL_SPAN_SERVICE = "service_name"
+LABEL_SPAN_NAME = "span_name"
+LABEL_SPAN_KIND = "span_kind"
+LABEL_SPAN_STATUS = "status_code"
+SPAN_STATUS_ERROR = "STATUS_CODE_ERROR"
+# Collector health alerts (config/prometheus/rules/collector-health.yaml).
+COLLECTOR_RULE_FILE = "collector-health.yaml"
+ALERT_COLLECTOR_REFUSING = "CollectorRefusingTelemetry"
+ALERT_COLLECTOR_RECEIVER_FAILING = "CollectorReceiverFailing"
+ALERT_COLLECTOR_DROPPING = "CollectorDroppingTelemetry"
+ALERT_COLLECTOR_QUEUE_FULL = "CollectorQueueNearlyFull"

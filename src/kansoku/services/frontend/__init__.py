@@ -1,0 +1,1 @@
+"""shop-frontend: server-rendered shop pages (``-m kansoku.services.frontend``)."""
