@@ -85,6 +85,11 @@ def _run_step(
     progress(f"[{tool.name} {tool.release}] {step}: done in {time.monotonic() - started:.0f}s")
 
 
+def _package(tool: Tool, package: str) -> str:
+    """Import path of a binary's package; ``.`` is the module's root package."""
+    return tool.module if package == "." else f"{tool.module}/{package}"
+
+
 def _build_prometheus_like(
     tool: Tool, work: Path, out_dir: Path, log: Path, progress: Progress
 ) -> None:
@@ -96,7 +101,7 @@ def _build_prometheus_like(
             "install",
             "-trimpath",
             f"-ldflags=-s -w {tool.ldflags}".strip(),
-            f"{tool.module}/{package}@{tool.version}",
+            f"{_package(tool, package)}@{tool.version}",
         ]
         _run_step(
             tool, f"go install {binary}", argv, work, log, progress, env={"GOBIN": str(out_dir)}
@@ -118,7 +123,7 @@ def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress
         _run_step(
             tool,
             f"go get -tool {package}",
-            [go, "get", "-tool", f"{tool.module}/{package}@{tool.version}"],
+            [go, "get", "-tool", f"{_package(tool, package)}@{tool.version}"],
             work,
             log,
             progress,
@@ -133,7 +138,7 @@ def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress
                 f"-ldflags=-s -w {tool.ldflags}".strip(),
                 "-o",
                 str(out_dir / binary),
-                f"{tool.module}/{package}",
+                _package(tool, package),
             ],
             work,
             log,

@@ -1,0 +1,149 @@
+"""The configuration inside the ConfigMaps is the one copy under config/, byte for byte, and
+every dashboard and rule file there is provisioned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from kube_render import KUBERNETES, ROOT, Rendering
+
+CONFIG = ROOT / "config"
+SCRAPE = CONFIG / "prometheus" / "prometheus-kubernetes-scrape.yaml"
+PROVISIONING = CONFIG / "grafana" / "provisioning"
+AGENT = KUBERNETES / "base" / "config" / "otel-agent.yaml"
+ES = KUBERNETES / "overlays" / "production" / "config" / "jaeger-elasticsearch.yaml"
+
+# ConfigMap (name without hash) -> key -> the file it must hold, in both overlays.
+SOURCES: dict[str, dict[str, Path]] = {
+    "otel-collector-config": {
+        "collector.yaml": CONFIG / "collector" / "collector.yaml",
+        "collector-kubernetes.yaml": CONFIG / "collector" / "collector-kubernetes.yaml",
+    },
+    "otel-agent-config": {"otel-agent.yaml": AGENT},
+    "prometheus-config": {"prometheus.yaml": CONFIG / "prometheus" / "prometheus.yaml"},
+    "prometheus-scrape": {
+        "prometheus-kubernetes-scrape.yaml": SCRAPE,
+    },
+    "prometheus-targets": {
+        p.name: p for p in sorted((CONFIG / "prometheus" / "targets-kubernetes").glob("*.json"))
+    },
+    "prometheus-rules": {
+        p.name: p for p in sorted((CONFIG / "prometheus" / "rules").glob("*.yaml"))
+    },
+    "grafana-datasources": {
+        "datasources.yaml": PROVISIONING / "datasources" / "datasources.yaml",
+    },
+    "grafana-dashboard-providers": {
+        "dashboards.yaml": PROVISIONING / "dashboards" / "dashboards.yaml",
+    },
+    "grafana-dashboards": {
+        p.name: p for p in sorted((CONFIG / "grafana" / "dashboards").glob("*.json"))
+    },
+}
+
+
+def _data(rendering: Rendering, name: str) -> dict[str, str]:
+    return rendering.configmap(name).get("data") or {}
+
+
+@pytest.mark.parametrize("configmap", sorted(SOURCES))
+def test_configmap_holds_exactly_the_files_under_config(overlay: Rendering, configmap: str) -> None:
+    data = _data(overlay, configmap)
+    expected = SOURCES[configmap]
+    missing = sorted(set(expected) - set(data))
+    assert not missing, (
+        f"{configmap} lacks {missing}: add each file to the configMapGenerator in "
+        "deploy/kubernetes/base/kustomization.yaml (kustomize has no globs)"
+    )
+    extra = sorted(set(data) - set(expected))
+    assert not extra, f"{configmap} holds {extra}, which are not files under config/"
+    for key, path in expected.items():
+        assert data[key] == path.read_text(), f"{configmap}/{key} differs from {path}"
+
+
+def test_every_dashboard_json_is_provisioned() -> None:
+    """Guard for dashboards added later: the generator must list each committed file."""
+    kustomization = yaml.safe_load((KUBERNETES / "base" / "kustomization.yaml").read_text())
+    generator = next(
+        g for g in kustomization["configMapGenerator"] if g["name"] == "grafana-dashboards"
+    )
+    listed = {entry.split("=", 1)[0] for entry in generator.get("files", [])}
+    on_disk = {p.name for p in (CONFIG / "grafana" / "dashboards").glob("*.json")}
+    assert on_disk <= listed, (
+        f"dashboards not provisioned: {sorted(on_disk - listed)}; add them to the "
+        "grafana-dashboards configMapGenerator in deploy/kubernetes/base/kustomization.yaml"
+    )
+
+
+def test_every_rule_file_is_projected_into_rules_dir(overlay: Rendering) -> None:
+    prometheus = overlay.find("Deployment", "prometheus")
+    volume = next(
+        v for v in prometheus["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"
+    )
+    projected = {}
+    for source in volume["projected"]["sources"]:
+        cm = source["configMap"]["name"].rsplit("-", 1)[0]
+        for item in source["configMap"].get("items", []):
+            projected[(cm, item["key"])] = item["path"]
+    for key in _data(overlay, "prometheus-rules"):
+        assert projected.get(("prometheus-rules", key)) == f"rules/{key}", (
+            f"rule file {key} is not projected to rules/{key} in prometheus-deployment.yaml"
+        )
+
+
+def test_prometheus_sees_the_layout_its_config_expects(overlay: Rendering) -> None:
+    """prometheus.yaml resolves targets/, scrape/ and rules/ relative to itself."""
+    prometheus = overlay.find("Deployment", "prometheus")
+    container = prometheus["spec"]["template"]["spec"]["containers"][0]
+    assert "--config.file=/etc/prometheus/prometheus.yaml" in container["args"]
+    volume = next(
+        v for v in prometheus["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"
+    )
+    paths = {
+        item["path"]
+        for s in volume["projected"]["sources"]
+        for item in s["configMap"].get("items", [])
+    }
+    config = yaml.safe_load((CONFIG / "prometheus" / "prometheus.yaml").read_text())
+    for job in config["scrape_configs"]:
+        for sd in job.get("file_sd_configs", []):
+            for file in sd["files"]:
+                assert file in paths, f"{file} is not mounted"
+    assert any(p.startswith("scrape/") and p.endswith(".yaml") for p in paths)
+    assert config["scrape_config_files"] == ["scrape/*.yaml"]
+
+
+def test_collector_takes_the_kubernetes_layer_as_second_config(overlay: Rendering) -> None:
+    collector = overlay.find("Deployment", "otel-collector")
+    args = collector["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args == [
+        "--config=/etc/otelcol/collector.yaml",
+        "--config=/etc/otelcol/collector-kubernetes.yaml",
+    ]
+
+
+def test_kubernetes_layer_keeps_every_base_pipeline_processor() -> None:
+    base = yaml.safe_load((CONFIG / "collector" / "collector.yaml").read_text())
+    layer = yaml.safe_load((CONFIG / "collector" / "collector-kubernetes.yaml").read_text())
+    for name, pipeline in layer["service"]["pipelines"].items():
+        base_processors = base["service"]["pipelines"][name]["processors"]
+        processors = pipeline["processors"]
+        # Lists replace when layered: the layer must repeat the base's processors, in order,
+        # with memory_limiter first and batch last.
+        assert [p for p in processors if p in base_processors] == base_processors
+        assert processors[0] == "memory_limiter"
+        assert processors[-1] == "batch"
+        assert "k8s_attributes" in processors
+        assert set(processors) <= set(base["processors"]) | set(layer["processors"])
+
+
+def test_jaeger_config_is_the_base_plus_the_overlay_storage(overlay: Rendering) -> None:
+    expected = {"jaeger.yaml": CONFIG / "jaeger" / "jaeger.yaml"}
+    if overlay.name == "production":
+        expected["jaeger-elasticsearch.yaml"] = ES
+    data = _data(overlay, "jaeger-config")
+    assert set(data) == set(expected)
+    for key, path in expected.items():
+        assert data[key] == path.read_text()

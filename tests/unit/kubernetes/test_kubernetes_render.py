@@ -1,0 +1,81 @@
+"""Every overlay builds, and every rendered object is valid against the Kubernetes schemas."""
+
+from __future__ import annotations
+
+import kubernetes_validate
+import pytest
+from kube_render import Rendering
+
+# Kubernetes releases the manifests are checked against: the oldest we document and the
+# newest the schema package knows.
+SCHEMA_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
+# Custom resources have no schema in the Kubernetes API; their shape is checked below.
+CUSTOM_KINDS = {"ServiceMonitor"}
+
+
+def test_overlay_renders_both_namespaces_and_every_workload(rendering: Rendering) -> None:
+    names = {(o["kind"], o["metadata"]["name"]) for o in rendering.objects}
+    for expected in [
+        ("Namespace", "observability"),
+        ("Namespace", "default"),
+        ("Deployment", "otel-collector"),
+        ("DaemonSet", "otel-agent"),
+        ("Deployment", "prometheus"),
+        ("Deployment", "jaeger"),
+        ("Deployment", "grafana"),
+        ("Deployment", "shop-backend"),
+        ("Deployment", "shop-frontend"),
+        ("Deployment", "loadgen"),
+    ]:
+        assert expected in names, f"{rendering.name}: {expected} missing"
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_every_object_validates_strictly_against_the_schemas(
+    rendering: Rendering, version: str
+) -> None:
+    errors = []
+    for obj in rendering.objects:
+        if obj["kind"] in CUSTOM_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            errors.append(f"{obj['kind']}/{obj['metadata']['name']}: {exc.message}")
+    assert not errors, "\n".join(errors)
+
+
+def test_strict_validation_rejects_an_unknown_field() -> None:
+    bad = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "x", "namespace": "observability"},
+        "spec": {"ports": [{"port": 80, "targetPrt": 80}]},
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, SCHEMA_VERSIONS[-1], strict=True)
+
+
+def test_servicemonitors_select_existing_service_ports(renderings: dict[str, Rendering]) -> None:
+    rendering = renderings["production+servicemonitors"]
+    monitors = rendering.of_kind("ServiceMonitor")
+    assert {m["metadata"]["name"] for m in monitors} == {"otel-collector", "jaeger", "prometheus"}
+    services = rendering.of_kind("Service")
+    for monitor in monitors:
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        matched = [
+            s
+            for s in services
+            if s["metadata"]["namespace"] == monitor["metadata"]["namespace"]
+            and selector.items() <= s["metadata"]["labels"].items()
+        ]
+        assert len(matched) == 1, monitor["metadata"]["name"]
+        port_names = {p["name"] for p in matched[0]["spec"]["ports"]}
+        for endpoint in monitor["spec"]["endpoints"]:
+            assert endpoint["port"] in port_names
+
+
+def test_servicemonitors_are_only_in_the_component(renderings: dict[str, Rendering]) -> None:
+    for name in ("dev", "production"):
+        assert not renderings[name].of_kind("ServiceMonitor")
