@@ -34,7 +34,9 @@ def _collector_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("overlays", [(), ("collector-debug.yaml",)])
+@pytest.mark.parametrize(
+    "overlays", [(), ("collector-debug.yaml",), ("collector-kubernetes.yaml",)]
+)
 def test_collector_config_validates(tmp_path: Path, overlays: tuple[str, ...]) -> None:
     binary = lookup.resolve("otelcol-kansoku").path
     source = locations.config_dir() / "collector"
@@ -44,6 +46,16 @@ def test_collector_config_validates(tmp_path: Path, overlays: tuple[str, ...]) -
     proc = subprocess.run(
         argv, capture_output=True, text=True, env=_collector_env(tmp_path), timeout=60, check=False
     )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("overlays", [(), ("jaeger-badger.yaml",)])
+def test_jaeger_config_validates(overlays: tuple[str, ...]) -> None:
+    source = locations.config_dir() / "jaeger"
+    argv = [str(lookup.resolve("jaeger").path), "validate", "--config", str(source / "jaeger.yaml")]
+    for overlay in overlays:
+        argv += ["--config", str(source / overlay)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -263,3 +275,12 @@ def test_readiness_endpoints_answer(core_stack: st.StackState) -> None:
         core_stack.url("jaeger-query") + "/api/services",
     ):
         assert httpx.get(url, timeout=5).status_code == 200, url
+
+
+def test_verify_checks_the_shop_services_too(stack: st.StackState) -> None:
+    proc = kansoku("verify", "--data-dir", stack.data_dir, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "shop page view traced frontend -> backend" in proc.stdout
+    for metric in cv.METRICS:
+        assert f"{metric.service} {metric.otel_name} in Prometheus" in proc.stdout
+    assert "FAIL" not in proc.stdout

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import click
 
+from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import KansokuError, VerifyError
 from kansoku.stack import state as st
 from kansoku.stack.table import render
 from kansoku.verify.checks import CheckResult, Targets, run_all
+from kansoku.verify.services import run_shop_checks
 
 
 def local_targets(data_dir: Path) -> Targets:
     """Targets of the local stack running under ``data_dir``."""
+    return _targets_of(st.running(data_dir))
+
+
+def local_frontend(data_dir: Path) -> str | None:
+    """The shop frontend's URL when the local stack runs the shop services."""
     current = st.running(data_dir)
+    return current.url("shop-frontend") if cv.SHOP_FRONTEND in current.components else None
+
+
+def _targets_of(current: st.StackState) -> Targets:
     return Targets(
         prometheus_url=current.url("prometheus"),
         jaeger_url=current.url("jaeger-query"),
@@ -58,6 +69,11 @@ def results_table(results: list[CheckResult]) -> str:
     help="The collector's JSON-lines log output, when it is reachable from here.",
 )
 @click.option(
+    "--shop-url",
+    help="Also check the shop services through this frontend URL "
+    "(the local stack's frontend by default, when it runs one).",
+)
+@click.option(
     "--timeout", default=60.0, show_default=True, help="Seconds to wait for each signal to arrive."
 )
 def verify(
@@ -68,6 +84,7 @@ def verify(
     collector_health_url: str | None,
     collector_metrics_url: str | None,
     logs_file: Path | None,
+    shop_url: str | None,
     timeout: float,
 ) -> None:
     """Send a tagged trace, metric and log through the collector and find each one.
@@ -89,8 +106,12 @@ def verify(
                 logs_file,
             )
         else:
-            targets = local_targets((data_dir or locations.default_data_dir()).resolve())
+            local = (data_dir or locations.default_data_dir()).resolve()
+            targets = local_targets(local)
+            shop_url = shop_url or local_frontend(local)
         results = run_all(targets, timeout=timeout)
+        if shop_url:
+            results += run_shop_checks(targets, shop_url, timeout=timeout)
     except KansokuError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
