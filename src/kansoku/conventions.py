@@ -83,7 +83,6 @@ def binary_env(name: str) -> str:
 JOB_PROMETHEUS = "prometheus"
 JOB_COLLECTOR = "otel-collector"
 JOB_JAEGER = "jaeger"
-JOB_COLLECTOR_SELF = "otel-collector-self"  # the collector's prometheus receiver, via remote write
 
 # --- the shop services' custom metrics (see docs/telemetry.md) --------------------------
 

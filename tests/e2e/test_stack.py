@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e_stack import down, free_ports, kansoku, up_detached
 
 from kansoku import conventions as cv
 from kansoku import locations
@@ -20,8 +21,6 @@ from kansoku.tools import lookup
 from kansoku.verify import checks, probes
 from kansoku.verify.command import local_targets
 from kansoku.verify.poll import poll_until
-
-from .conftest import down, free_ports, kansoku, up_detached
 
 pytestmark = pytest.mark.e2e
 
@@ -134,13 +133,23 @@ def test_prometheus_scrapes_itself_the_collector_and_jaeger(core_stack: st.Stack
 
 
 def test_collector_self_metrics_arrive_through_remote_write(core_stack: st.StackState) -> None:
-    query = f'otelcol_process_uptime_seconds_total{{job="{cv.JOB_COLLECTOR_SELF}"}}'
+    """The collector's prometheus receiver scrapes its own 8888 into the metrics pipeline.
+
+    Its resource takes service.name from the endpoint's target_info, so the series carry
+    job="otel-collector" like Prometheus' direct scrape; remote write's translation tells
+    them apart by the _total suffix that the direct scrape does not add.
+    """
+    query = f'otelcol_process_uptime_total{{job="{cv.JOB_COLLECTOR}"}}'
     result = poll_until(
         lambda: checks.prometheus_query(core_stack.url("prometheus"), query) or None,
         what=query,
         timeout=60,
     )
     assert float(result[0]["value"][1]) > 0
+    direct = checks.prometheus_query(
+        core_stack.url("prometheus"), f'otelcol_process_uptime{{job="{cv.JOB_COLLECTOR}"}}'
+    )
+    assert direct, "Prometheus' own scrape of the collector is missing"
 
 
 def test_host_metrics_arrive(core_stack: st.StackState) -> None:
