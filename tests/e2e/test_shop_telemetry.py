@@ -37,7 +37,9 @@ class Checkout:
 def checkout(stack: StackState) -> Checkout:
     """One purchase through the frontend, under a trace id this test picked."""
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
-    with httpx.Client(base_url=stack.url("shop-frontend"), timeout=30) as client:
+    with httpx.Client(
+        base_url=stack.url("shop-frontend"), timeout=30, follow_redirects=True
+    ) as client:
         added = client.post("/cart/items", data={"product_id": "2", "quantity": "1"})
         assert added.status_code == 200, added.text
         response = client.post(
