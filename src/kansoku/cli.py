@@ -235,13 +235,15 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
         sys.exit(4)
 
 
-def _register_optional_commands() -> None:
+def _register_subcommands() -> None:
+    from kansoku.slo.command import slo
     from kansoku.verify.command import verify
 
     cli.add_command(verify)
+    cli.add_command(slo)
 
 
-_register_optional_commands()
+_register_subcommands()
 
 
 def main() -> None:
