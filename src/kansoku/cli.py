@@ -236,11 +236,13 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
 
 
 def _register_subcommands() -> None:
+    from kansoku.dashboards.command import dashboards
     from kansoku.slo.command import slo
     from kansoku.verify.command import verify
 
     cli.add_command(verify)
     cli.add_command(slo)
+    cli.add_command(dashboards)
 
 
 _register_subcommands()

@@ -1,0 +1,168 @@
+"""Run a dashboard's queries against a live Prometheus and Jaeger, the way Grafana would.
+
+Variables are expanded to the values the live stack has (a multi-value variable to all of
+them, as Grafana's "All"; a single-value one to each value in turn); every PromQL query must
+return at least one series and every Jaeger query at least one trace or dependency, except
+panels the dashboard declares empty outside a cluster. Each empty result is reported naming
+the dashboard, the panel and the query as run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from kansoku.dashboards import queries
+from kansoku.dashboards.catalog import Board
+from kansoku.verify.checks import prometheus_query
+
+LOOKBACK_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Empty:
+    """A query that returned nothing (or failed)."""
+
+    dashboard: str
+    panel: str
+    query: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.dashboard} / {self.panel}: {self.detail}\n    {self.query}"
+
+
+def label_values(prometheus_url: str, definition: str, values: Mapping[str, str]) -> list[str]:
+    """What Grafana lists for a ``label_values(...)`` variable (``values`` fills its own $vars)."""
+    selector, label = queries.label_values_call(definition)
+    params = {"match[]": queries.expand(selector, values)} if selector else {}
+    resp = httpx.get(f"{prometheus_url}/api/v1/label/{label}/values", params=params, timeout=10)
+    resp.raise_for_status()
+    return sorted(str(v) for v in resp.json()["data"])
+
+
+def variable_choices(prometheus_url: str, board: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Every combination of variable values to run the queries with (one per single-value
+    variable value). Raises ``LookupError`` for a variable with no value and no "All" value."""
+    fixed: dict[str, str] = {}
+    singles: list[tuple[str, list[str]]] = []
+    for var in queries.variables(board):
+        if var.kind != "query":
+            fixed[var.name] = var.query
+            continue
+        found = label_values(prometheus_url, var.query, fixed)
+        if var.multi and found:
+            fixed[var.name] = queries.regex_of(found)
+        elif var.multi and var.all_value is not None:
+            fixed[var.name] = var.all_value
+        elif found:
+            singles.append((var.name, found))
+        else:
+            raise LookupError(f"variable ${var.name} ({var.query}) has no values")
+    names = [name for name, _ in singles]
+    return [
+        {**fixed, **dict(zip(names, combo, strict=True))}
+        for combo in itertools.product(*(found for _, found in singles))
+    ]
+
+
+def _prometheus(
+    url: str, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+) -> Iterator[Empty]:
+    for target in queries.prometheus_targets(data):
+        if target.panel in board.local_exempt:
+            continue
+        expr = queries.expand(target.expr, values)
+        try:
+            result = prometheus_query(url, expr)
+        except (httpx.HTTPError, RuntimeError) as exc:
+            yield Empty(title, target.panel, expr, f"query failed: {exc}")
+            continue
+        if not result:
+            yield Empty(title, target.panel, expr, "no series")
+
+
+def jaeger_request(
+    model: Mapping[str, Any], values: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The Jaeger query API call the datasource makes for a query model: path and parameters."""
+    end = time.time()
+    if model.get("queryType") == "dependencyGraph":
+        return "/api/dependencies", {
+            "endTs": str(int(end * 1000)),
+            "lookback": str(LOOKBACK_SECONDS * 1000),
+        }
+    params = {
+        "service": queries.expand(str(model["service"]), values),
+        "limit": str(model.get("limit", 20)),
+        "start": str(int((end - LOOKBACK_SECONDS) * 1e6)),
+        "end": str(int(end * 1e6)),
+    }
+    if model.get("operation"):
+        params["operation"] = queries.expand(str(model["operation"]), values)
+    if model.get("tags"):
+        pairs = (item.split("=", 1) for item in str(model["tags"]).split())
+        params["tags"] = json.dumps({k: v.strip('"') for k, v in pairs})
+    return "/api/traces", params
+
+
+def _jaeger(
+    url: str, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+) -> Iterator[Empty]:
+    for target in queries.jaeger_targets(data):
+        if target.panel in board.local_exempt:
+            continue
+        path, params = jaeger_request(target.model, values)
+        shown = f"GET {path}?{httpx.QueryParams(params)}"
+        try:
+            resp = httpx.get(f"{url}{path}", params=params, timeout=10)
+            resp.raise_for_status()
+            found = resp.json().get("data") or []
+        except (httpx.HTTPError, ValueError) as exc:
+            yield Empty(title, target.panel, shown, f"query failed: {exc}")
+            continue
+        if not found:
+            yield Empty(title, target.panel, shown, "nothing found")
+
+
+def empty_queries(
+    prometheus_url: str, jaeger_url: str, board: Board, data: Mapping[str, Any]
+) -> list[Empty]:
+    """Every query of ``data`` that returns nothing on the live stack, for every variable choice."""
+    title = str(data.get("title", board.uid))
+    try:
+        choices = variable_choices(prometheus_url, data)
+    except (LookupError, httpx.HTTPError) as exc:
+        return [Empty(title, "(variables)", "", str(exc))]
+    problems: list[Empty] = []
+    for values in choices:
+        problems += _prometheus(prometheus_url, title, board, values, data)
+        problems += _jaeger(jaeger_url, title, board, values, data)
+    return problems
+
+
+def unknown_metrics(
+    prometheus_url: str, board: Board, data: Mapping[str, Any]
+) -> dict[str, set[str]]:
+    """Metric names a dashboard uses that the live Prometheus has never seen, by panel."""
+    resp = httpx.get(f"{prometheus_url}/api/v1/label/__name__/values", timeout=10)
+    resp.raise_for_status()
+    known = set(resp.json()["data"]) | set(board.rare_metrics)
+    missing: dict[str, set[str]] = {}
+    for target in queries.prometheus_targets(data):
+        unknown = queries.metric_names(target.expr) - known
+        if unknown:
+            missing.setdefault(target.panel, set()).update(unknown)
+    for var in queries.variables(data):
+        if var.kind == "query":
+            selector, _ = queries.label_values_call(var.query)
+            unknown = queries.metric_names(selector or "") - known
+            if unknown:
+                missing.setdefault(f"${var.name}", set()).update(unknown)
+    return missing
