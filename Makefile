@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 
-.PHONY: help install tools up test test-unit test-e2e lint format generate clean
+.PHONY: help install tools up test test-unit test-e2e test-faults bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ test-unit: install  ## unit tests only
 
 test-e2e: tools  ## end-to-end tests only
 	$(RUN) pytest -m e2e $(PYTEST_ARGS)
+
+test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
+	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)
+
+bench: tools  ## every benchmark scenario; figures go to bench.json (see docs/performance.md)
+	$(RUN) kansoku bench all --output bench.json
 
 lint: install  ## ruff and mypy (strict)
 	$(RUN) ruff check src tests

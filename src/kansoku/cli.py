@@ -236,6 +236,7 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
 
 
 def _register_subcommands() -> None:
+    from kansoku.bench.command import bench
     from kansoku.dashboards.command import dashboards
     from kansoku.slo.command import slo
     from kansoku.verify.command import verify
@@ -243,6 +244,7 @@ def _register_subcommands() -> None:
     cli.add_command(verify)
     cli.add_command(slo)
     cli.add_command(dashboards)
+    cli.add_command(bench)
 
 
 _register_subcommands()

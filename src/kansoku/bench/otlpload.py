@@ -1,0 +1,235 @@
+"""The capacity load generator: pre-encoded OTLP over HTTP at a fixed rate, in its own process.
+
+Run as ``python -m kansoku.bench.otlpload '<json LoadConfig>'``; it prints one JSON
+``LoadResult`` on stdout. Being a separate process keeps its CPU apart from the bench's own
+and lets the bench read it with psutil; the result also carries the process's own CPU time,
+so the cost per span (and so the generator's ceiling) is known for every run.
+
+Refused requests (429/503, the collector's memory limiter) are retried with a short backoff,
+as an SDK would; what is still refused at the end is counted, never hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+from kansoku.bench import payloads
+
+RETRYABLE = frozenset({429, 502, 503, 504})
+_PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """What to send. A rate of 0 turns a signal off; ``saturate`` sends back to back."""
+
+    endpoint: str  # OTLP/HTTP base URL, e.g. http://127.0.0.1:4318
+    service: str
+    duration: float
+    spans_per_second: float = 10_000
+    points_per_second: float = 10_000
+    spans_per_request: int = 500
+    spans_per_trace: int = 10
+    points_per_request: int = 2_000
+    concurrency: int = 4  # workers per signal
+    keep_trace_ids: int = 20  # trace ids reported back, for spot checks in Jaeger
+    saturate: bool = False
+    max_attempts: int = 8  # per request; refusals are retried with backoff up to 2 s
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+@dataclass
+class SignalTally:
+    """Items of one signal: accepted by the collector, refused at the end, failed otherwise."""
+
+    sent: int = 0
+    refused: int = 0
+    failed: int = 0
+    requests: int = 0
+    retries: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def note_error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+@dataclass
+class LoadResult:
+    spans: SignalTally
+    points: SignalTally
+    seconds: float
+    cpu_seconds: float
+    trace_ids: list[str]
+    first_millis: int = 0
+    last_millis: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoadResult:
+        return cls(
+            spans=SignalTally(**data.pop("spans")),
+            points=SignalTally(**data.pop("points")),
+            **data,
+        )
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    tally: SignalTally,
+    items: int,
+    attempts: int,
+) -> None:
+    """Send one body, retrying refusals; add its items to ``sent``, ``refused`` or ``failed``."""
+    delay = 0.1
+    status = 0
+    for attempt in range(attempts):
+        tally.requests += 1
+        try:
+            resp = await client.post(url, content=body, headers=_PROTOBUF)
+        except httpx.HTTPError as exc:
+            tally.note_error(type(exc).__name__)
+            status = 0
+        else:
+            status = resp.status_code
+            if status < 300:
+                tally.sent += items
+                return
+            tally.note_error(str(status))
+            if status not in RETRYABLE:
+                tally.failed += items
+                return
+        if attempt + 1 < attempts:
+            tally.retries += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    if status in RETRYABLE:
+        tally.refused += items
+    else:
+        tally.failed += items
+
+
+async def _paced(interval: float, deadline: float, step: Any) -> None:
+    """Call ``step`` every ``interval`` seconds (0: back to back) until ``deadline``."""
+    next_at = time.monotonic()
+    while (now := time.monotonic()) < deadline:
+        if interval and next_at > now:
+            await asyncio.sleep(next_at - now)
+        next_at = max(next_at + interval, time.monotonic() - 1.0)  # catch up at most 1 s
+        await step()
+
+
+async def run(config: LoadConfig) -> LoadResult:
+    """Send for ``config.duration`` seconds; returns the counts and this process's CPU."""
+    spans = SignalTally()
+    points = SignalTally()
+    traces = payloads.build_traces(config.service, config.spans_per_request, config.spans_per_trace)
+    metrics = payloads.build_metrics(config.service, config.points_per_request)
+    keep: list[str] = []
+    stamps = [0, 0]  # first and last metric timestamp sent, in ms
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    deadline = started + config.duration
+    limits = httpx.Limits(max_connections=4 * config.concurrency)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+
+        async def send_traces() -> None:
+            body, seq = traces.next()
+            if len(keep) < config.keep_trace_ids:
+                keep.append(traces.trace_id(seq % traces.traces, seq))
+            await _post(
+                client,
+                f"{config.endpoint}/v1/traces",
+                body,
+                spans,
+                traces.spans,
+                config.max_attempts,
+            )
+
+        async def send_metrics() -> None:
+            body, ms = metrics.next()
+            stamps[0] = stamps[0] or ms
+            stamps[1] = ms
+            await _post(
+                client,
+                f"{config.endpoint}/v1/metrics",
+                body,
+                points,
+                metrics.points,
+                config.max_attempts,
+            )
+
+        tasks = []
+        for rate, per_request, step in (
+            (config.spans_per_second, config.spans_per_request, send_traces),
+            (config.points_per_second, config.points_per_request, send_metrics),
+        ):
+            if rate <= 0:
+                continue
+            interval = 0.0 if config.saturate else per_request * config.concurrency / rate
+            tasks += [_paced(interval, deadline, step) for _ in range(config.concurrency)]
+        await asyncio.gather(*tasks)
+    return LoadResult(
+        spans=spans,
+        points=points,
+        seconds=time.monotonic() - started,
+        cpu_seconds=time.process_time() - cpu0,
+        trace_ids=keep,
+        first_millis=stamps[0],
+        last_millis=stamps[1],
+    )
+
+
+class LoadProcess:
+    """A running load generator process; ``result()`` waits for it and parses its report."""
+
+    def __init__(self, config: LoadConfig) -> None:
+        self.config = config
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kansoku.bench.otlpload", config.to_json()],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def result(self, grace: float = 120.0) -> LoadResult:
+        """Wait up to the run's duration plus ``grace`` seconds (retries may drain late)."""
+        try:
+            out, err = self.proc.communicate(timeout=self.config.duration + grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            raise RuntimeError(f"the load generator did not finish: {err[-2000:]}") from None
+        if self.proc.returncode != 0 or not out.strip():
+            raise RuntimeError(f"the load generator failed ({self.proc.returncode}): {err[-2000:]}")
+        return LoadResult.from_json(json.loads(out.strip().splitlines()[-1]))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m kansoku.bench.otlpload '<json config>'", file=sys.stderr)
+        return 2
+    config = LoadConfig(**json.loads(argv[0]))
+    result = asyncio.run(run(config))
+    sys.stdout.write(json.dumps(asdict(result)) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,152 @@
+"""Abuse of the collector's OTLP endpoints: each gets a clear answer and nothing falls over.
+
+Every test sends its bad traffic with a valid trace before and after it, and checks that the
+collector is alive and that both valid traces are stored in Jaeger.
+"""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import httpx
+import pytest
+
+from kansoku import conventions as cv
+from kansoku.bench import payloads, stored
+from kansoku.stack import state as st
+from kansoku.verify.checks import jaeger_trace
+from kansoku.verify.poll import poll_until
+
+pytestmark = [pytest.mark.e2e]
+
+PROTOBUF = "application/x-protobuf"
+LIMIT = 8 * 1024 * 1024  # max_request_body_size / max_recv_msg_size_mib in collector.yaml
+
+
+def _post(state: st.StackState, path: str, body: bytes, **headers: str) -> httpx.Response:
+    return httpx.post(
+        state.url("otlp-http") + path,
+        content=body,
+        headers={"Content-Type": PROTOBUF, **headers},
+        timeout=30.0,
+    )
+
+
+def _send_valid(state: st.StackState) -> str:
+    payload = payloads.build_traces(f"kansoku-abuse-{uuid.uuid4().hex[:8]}", 5, 5)
+    body, seq = payload.next()
+    assert _post(state, "/v1/traces", body).status_code == 200
+    return payload.trace_id(0, seq)
+
+
+@pytest.fixture
+def valid_alongside(core_stack: st.StackState) -> Iterator[None]:
+    """A valid trace before and after the test; both must be stored, the collector alive."""
+    sent = [_send_valid(core_stack)]
+    yield
+    sent.append(_send_valid(core_stack))
+    assert st.pid_alive(core_stack.components[cv.COLLECTOR].pid), "the collector died"
+    for trace_id in sent:
+        trace = poll_until(
+            lambda t=trace_id: jaeger_trace(core_stack.url("jaeger-query"), t),  # type: ignore[misc]
+            what=f"valid trace {trace_id} in Jaeger",
+            timeout=60,
+        )
+        assert len(trace["spans"]) == 5
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_garbage_protobuf_is_a_bad_request(core_stack: st.StackState) -> None:
+    resp = _post(core_stack, "/v1/traces", b"\xff\xfe this is not protobuf \x00\x01" * 50)
+    assert resp.status_code == 400
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_an_unknown_content_type_is_unsupported_media(core_stack: st.StackState) -> None:
+    body, _ = payloads.build_traces("kansoku-abuse", 5, 5).next()
+    resp = _post(core_stack, "/v1/traces", body, **{"Content-Type": "text/plain"})
+    assert resp.status_code == 415
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_malformed_json_is_a_bad_request(core_stack: st.StackState) -> None:
+    resp = _post(
+        core_stack, "/v1/metrics", b'{"resourceMetrics": [', **{"Content-Type": "application/json"}
+    )
+    assert resp.status_code == 400
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_a_body_above_the_limit_is_refused(core_stack: st.StackState) -> None:
+    resp = _post(core_stack, "/v1/traces", b"\x0a" * (LIMIT + 1024))
+    assert resp.status_code in (400, 413)
+    assert resp.status_code != 200
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_a_gzip_bomb_is_refused_after_the_limit(core_stack: st.StackState) -> None:
+    bomb = gzip.compress(b"\0" * (4 * LIMIT))
+    assert len(bomb) < LIMIT // 100
+    resp = _post(core_stack, "/v1/traces", bomb, **{"Content-Encoding": "gzip"})
+    assert resp.status_code in (400, 413)
+
+
+@pytest.mark.usefixtures("valid_alongside")
+@pytest.mark.parametrize("encoding", ["deflate", "zstd", "br", "snappy"])
+def test_compression_other_than_gzip_is_refused(core_stack: st.StackState, encoding: str) -> None:
+    body, _ = payloads.build_traces("kansoku-abuse", 5, 5).next()
+    sent = zlib.compress(body) if encoding == "deflate" else body
+    resp = _post(core_stack, "/v1/traces", sent, **{"Content-Encoding": encoding})
+    assert resp.status_code in (400, 415)
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_grpc_garbage_and_oversize_messages_get_grpc_errors(core_stack: st.StackState) -> None:
+    target = core_stack.url("otlp-grpc").removeprefix("http://")
+    with grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 4 * LIMIT)]) as ch:
+        raw = ch.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=None,
+            response_deserializer=None,
+        )
+        with pytest.raises(grpc.RpcError) as garbage:
+            raw(b"\xff\xfe not protobuf", timeout=10)
+        assert garbage.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL)
+        big = payloads.build_traces("kansoku-abuse", 50_000, 10)
+        with pytest.raises(grpc.RpcError) as oversize:
+            raw(big.body, timeout=30)
+        assert len(big.body) > LIMIT
+        assert oversize.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_a_flood_of_100k_series_is_stored_or_refused_never_crashes(
+    core_stack: st.StackState,
+) -> None:
+    service = f"kansoku-flood-{uuid.uuid4().hex[:8]}"
+    series_per_request, requests = 10_000, 10
+    bodies = [
+        payloads.build_metrics(service, series_per_request, series_prefix=f"r{i}-").next()[0]
+        for i in range(requests)
+    ]
+
+    def send(body: bytes) -> int:
+        return _post(core_stack, "/v1/metrics", body).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(send, bodies))
+    assert set(statuses) <= {200, 429, 503}, statuses
+    accepted = statuses.count(200) * series_per_request
+    prometheus = core_stack.url("prometheus")
+    selector = f'{payloads.METRIC_PROMETHEUS}{{job="{service}"}}'
+    count = stored.settle(
+        lambda: stored.prometheus_series(prometheus, selector), accepted, timeout=120, quiet=15
+    )
+    print(f"flood: {accepted} series accepted, {count:.0f} stored; statuses {statuses}")
+    assert count == accepted
+    assert httpx.get(prometheus + "/-/healthy", timeout=10).status_code == 200

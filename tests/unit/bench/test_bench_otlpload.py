@@ -1,0 +1,72 @@
+"""The OTLP load generator counts what was accepted, refused and failed, exactly."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fake_server import serving
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from kansoku.bench.otlpload import LoadConfig, LoadResult, run
+
+
+def _config(endpoint: str, **kw: object) -> LoadConfig:
+    base: dict[str, object] = {
+        "endpoint": endpoint,
+        "service": "svc-test",
+        "duration": 1.0,
+        "spans_per_second": 400,
+        "points_per_second": 400,
+        "spans_per_request": 20,
+        "spans_per_trace": 5,
+        "points_per_request": 20,
+        "concurrency": 2,
+        "max_attempts": 2,
+    }
+    return LoadConfig(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_accepted_items_match_what_the_server_received() -> None:
+    with serving({"/v1/traces": 200, "/v1/metrics": 200}) as (url, rec):
+        result = asyncio.run(run(_config(url)))
+    assert result.spans.sent == 20 * len(rec.bodies["/v1/traces"])
+    assert result.points.sent == 20 * len(rec.bodies["/v1/metrics"])
+    assert result.spans.sent > 0
+    assert result.spans.refused == result.spans.failed == 0
+    assert result.first_millis <= result.last_millis
+    bodies = rec.bodies["/v1/traces"]
+    ids = {
+        s.trace_id
+        for b in bodies
+        for s in ExportTraceServiceRequest.FromString(b).resource_spans[0].scope_spans[0].spans
+    }
+    assert len(ids) == 4 * len(bodies)
+    assert result.trace_ids
+
+
+def test_refusals_are_retried_then_counted_as_refused() -> None:
+    with serving({"/v1/traces": 200, "/v1/metrics": 503}) as (url, rec):
+        result = asyncio.run(run(_config(url)))
+    assert result.points.sent == 0
+    assert result.points.refused > 0
+    assert result.points.retries > 0
+    assert result.points.requests == len(rec.bodies["/v1/metrics"])
+    assert result.points.errors == {"503": result.points.requests}
+
+
+def test_client_errors_are_failures_without_retry() -> None:
+    with serving({"/v1/traces": 400, "/v1/metrics": 200}) as (url, _rec):
+        result = asyncio.run(run(_config(url, points_per_second=0)))
+    assert result.spans.failed > 0
+    assert result.spans.retries == 0
+    assert result.points.requests == 0
+
+
+def test_result_round_trips_through_json() -> None:
+    with serving({"/v1/traces": 200, "/v1/metrics": 200}) as (url, _rec):
+        result = asyncio.run(run(_config(url, duration=0.5)))
+    import dataclasses
+    import json
+
+    again = LoadResult.from_json(json.loads(json.dumps(dataclasses.asdict(result))))
+    assert again == result
