@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from kansoku import conventions as cv
 from kansoku.stack import state as st
+from kansoku.stack.ports import free_ports
 
 UP_TIMEOUT = 420
-
-
-def free_ports() -> dict[str, int]:
-    """One free loopback port per port key (held together so none repeats)."""
-    with ExitStack() as stack:
-        socks = {}
-        for port in cv.PORTS:
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            socks[port.key] = sock
-        return {key: int(sock.getsockname()[1]) for key, sock in socks.items()}
 
 
 def kansoku(

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_stack import down, free_ports, kansoku, up_detached
+from e2e_stack import down, kansoku, up_detached
 
 from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.stack import state as st
+from kansoku.stack.ports import free_ports
 from kansoku.tools import lookup
 from kansoku.verify import checks, probes
 from kansoku.verify.command import local_targets

@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,20 +19,10 @@ from kansoku import conventions as cv
 from kansoku.bench.measure import MetricsText
 from kansoku.stack import components, local
 from kansoku.stack import state as st
+from kansoku.stack.ports import free_ports
 from kansoku.stack.supervisor import Report, Supervisor
 
 CORE = (cv.COLLECTOR, cv.PROMETHEUS, cv.JAEGER)
-
-
-def free_ports() -> dict[str, int]:
-    """One free loopback port per port key (sockets held together so none repeats)."""
-    with ExitStack() as stack:
-        socks = {}
-        for port in cv.PORTS:
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            socks[port.key] = sock
-        return {key: int(sock.getsockname()[1]) for key, sock in socks.items()}
 
 
 @dataclass

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
+from kansoku.bench.child import ReportingChild
 from kansoku.bench.measure import percentile
 
 
@@ -140,36 +139,15 @@ async def run(config: HttpLoadConfig) -> HttpLoadResult:
     )
 
 
-class HttpLoadProcess:
+class HttpLoadProcess(ReportingChild):
     """A running client process; ``result()`` waits for it and parses its report."""
 
     def __init__(self, config: HttpLoadConfig) -> None:
         self.config = config
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kansoku.bench.httpload", config.to_json()],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+        super().__init__("kansoku.bench.httpload", config.to_json(), "the HTTP load client")
 
     def result(self, grace: float = 60.0) -> HttpLoadResult:
-        try:
-            out, err = self.proc.communicate(timeout=self.config.duration + grace)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise RuntimeError(f"the HTTP load client did not finish: {err[-2000:]}") from None
-        if self.proc.returncode != 0 or not out.strip():
-            raise RuntimeError(
-                f"the HTTP load client failed ({self.proc.returncode}): {err[-2000:]}"
-            )
-        data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-        return HttpLoadResult(**data)
+        return HttpLoadResult(**self.report(self.config.duration + grace))
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 
 from kansoku.bench import payloads
+from kansoku.bench.child import ReportingChild
 
 RETRYABLE = frozenset({429, 502, 503, 504})
 _PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -190,34 +190,16 @@ async def run(config: LoadConfig) -> LoadResult:
     )
 
 
-class LoadProcess:
+class LoadProcess(ReportingChild):
     """A running load generator process; ``result()`` waits for it and parses its report."""
 
     def __init__(self, config: LoadConfig) -> None:
         self.config = config
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kansoku.bench.otlpload", config.to_json()],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+        super().__init__("kansoku.bench.otlpload", config.to_json(), "the load generator")
 
     def result(self, grace: float = 120.0) -> LoadResult:
         """Wait up to the run's duration plus ``grace`` seconds (retries may drain late)."""
-        try:
-            out, err = self.proc.communicate(timeout=self.config.duration + grace)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise RuntimeError(f"the load generator did not finish: {err[-2000:]}") from None
-        if self.proc.returncode != 0 or not out.strip():
-            raise RuntimeError(f"the load generator failed ({self.proc.returncode}): {err[-2000:]}")
-        return LoadResult.from_json(json.loads(out.strip().splitlines()[-1]))
+        return LoadResult.from_json(self.report(self.config.duration + grace))
 
 
 def main(argv: list[str]) -> int:

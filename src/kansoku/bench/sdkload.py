@@ -10,11 +10,11 @@ what Jaeger stores measures what the SDK loses when the collector goes away.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+
+from kansoku.bench.child import ReportingChild
 
 SPAN_NAME = "bench.sdk.span"
 _TICK = 0.02
@@ -73,31 +73,18 @@ def run(config: SdkLoadConfig) -> SdkLoadResult:
     return SdkLoadResult(created, time.monotonic() - started, flushed)
 
 
-class SdkLoadProcess:
+class SdkLoadProcess(ReportingChild):
     """A running SDK span emitter; ``result()`` waits for its report."""
 
     def __init__(self, config: SdkLoadConfig) -> None:
         self.config = config
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kansoku.bench.sdkload", json.dumps(asdict(config))],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, **config.env()},
+        super().__init__(
+            "kansoku.bench.sdkload", json.dumps(asdict(config)), "the SDK emitter", env=config.env()
         )
 
     def result(self) -> SdkLoadResult:
         timeout = self.config.duration + self.config.flush_seconds + 60
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise RuntimeError(f"the SDK emitter did not finish: {err[-2000:]}") from None
-        if self.proc.returncode != 0 or not out.strip():
-            raise RuntimeError(f"the SDK emitter failed ({self.proc.returncode}): {err[-2000:]}")
-        return SdkLoadResult(**json.loads(out.strip().splitlines()[-1]))
+        return SdkLoadResult(**self.report(timeout))
 
 
 def main(argv: list[str]) -> int:

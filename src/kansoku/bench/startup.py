@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from kansoku.bench.harness import free_ports
 from kansoku.bench.report import Row, ScenarioResult
 from kansoku.stack import state as st
+from kansoku.stack.ports import free_ports
 from kansoku.stack.supervisor import Report
 from kansoku.verify.checks import jaeger_trace
 

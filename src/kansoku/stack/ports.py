@@ -6,6 +6,7 @@ import errno
 import os
 import socket
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 
 from kansoku import conventions as cv
 from kansoku.errors import ConfigError, PortInUseError
@@ -71,3 +72,17 @@ def preflight(ports: Mapping[str, int], keys: Iterable[str], bind_address: str) 
         if not is_free(bind_address, ports[key]):
             spec = cv.PORTS_BY_KEY[key]
             raise PortInUseError(ports[key], key, spec.component)
+
+
+def free_ports(host: str = "127.0.0.1") -> dict[str, int]:
+    """One free port per port key, e.g. for a second stack beside a running one.
+
+    The sockets are held open together while the ports are picked, so no port repeats.
+    """
+    with ExitStack() as stack:
+        socks = {}
+        for port in cv.PORTS:
+            sock = stack.enter_context(socket.socket())
+            sock.bind((host, 0))
+            socks[port.key] = sock
+        return {key: int(sock.getsockname()[1]) for key, sock in socks.items()}
