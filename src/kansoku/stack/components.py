@@ -8,6 +8,7 @@ program has no expansion (Prometheus).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -28,6 +29,16 @@ PROMETHEUS_FLAGS = (
     "--enable-feature=exemplar-storage",
 )
 PROMETHEUS_RETENTION = "15d"
+# Start stages: a stage starts once the previous one is ready. The stores do not need each
+# other to start (Jaeger reads Prometheus only when queried), nor do the two shop services.
+STAGES = {
+    cv.PROMETHEUS: 0,
+    cv.JAEGER: 0,
+    cv.COLLECTOR: 1,
+    cv.SHOP_BACKEND: 2,
+    cv.SHOP_FRONTEND: 2,
+    cv.LOADGEN: 3,
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class ComponentSpec:
     url: str
     prepare: Callable[[], None] | None = None
     startup_timeout: float = 60.0
+    stage: int = 0  # components of one stage start together (see Supervisor)
 
 
 def _port_env(settings: StackSettings) -> dict[str, str]:
@@ -219,7 +231,7 @@ def service_specs(settings: StackSettings) -> list[ComponentSpec]:
 
 
 def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
-    """The components in start order: storage first, then the collector, then the shop."""
+    """The components in start order: the stores, then the collector, then the shop."""
     specs = [
         prometheus_spec(settings, binaries["prometheus"]),
         jaeger_spec(settings, binaries["jaeger"]),
@@ -229,16 +241,7 @@ def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[Comp
         specs += service_specs(settings)
     common = _port_env(settings)
     return [
-        ComponentSpec(
-            s.name,
-            s.argv,
-            {**common, **s.env, **settings.extra_env},
-            s.ready_url,
-            s.port_keys,
-            s.url,
-            s.prepare,
-            s.startup_timeout,
-        )
+        dataclasses.replace(s, env={**common, **s.env, **settings.extra_env}, stage=STAGES[s.name])
         for s in specs
     ]
 

@@ -1,5 +1,8 @@
 """Start components in order, wait for each to be ready, watch them, stop them cleanly.
 
+Components start in stages: those of one stage (which do not need each other to start) are
+launched together, and the next stage starts when all of them answered their readiness check.
+
 A ``Launcher`` starts a component and returns a ``Process``; the real one uses subprocess,
 and the tests can pass any object with the same methods. Children run in their own process
 group (so one TERM reaches a component's helpers too) and get SIGKILL from the kernel if the
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import signal
 import subprocess
@@ -82,6 +86,11 @@ def http_ready(url: str) -> bool:
         return False
 
 
+def _stages(specs: list[ComponentSpec]) -> list[list[ComponentSpec]]:
+    """Consecutive components with the same ``stage`` start together."""
+    return [list(group) for _, group in itertools.groupby(specs, key=lambda s: s.stage)]
+
+
 class Supervisor:
     """Runs the components of one stack and keeps ``state.json`` up to date."""
 
@@ -123,17 +132,8 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._save()
         try:
-            for i, spec in enumerate(self.specs, 1):
-                if self.stopping.is_set():
-                    raise ReadinessError("interrupted while starting")
-                self.report(f"[{i}/{len(self.specs)}] starting {spec.name} ...")
-                started = time.monotonic()
-                self._start(spec)
-                self._wait_ready(spec)
-                self.report(
-                    f"[{i}/{len(self.specs)}] {spec.name} ready "
-                    f"in {time.monotonic() - started:.1f}s"
-                )
+            for stage in _stages(self.specs):
+                self._start_stage(stage)
         except BaseException:
             self.state.status = "failed"
             self.stop_all()
@@ -143,6 +143,22 @@ class Supervisor:
         self.state.status = "ready"
         self.state.ready_at = time.time()
         self._save()
+
+    def _start_stage(self, stage: list[ComponentSpec]) -> None:
+        """Start a stage's components together, then wait until each one is ready."""
+        total = len(self.specs)
+        started = time.monotonic()
+        for spec in stage:
+            if self.stopping.is_set():
+                raise ReadinessError("interrupted while starting")
+            self.report(f"[{self.specs.index(spec) + 1}/{total}] starting {spec.name} ...")
+            self._start(spec)
+        for spec in stage:
+            self._wait_ready(spec)
+            self.report(
+                f"[{self.specs.index(spec) + 1}/{total}] {spec.name} ready "
+                f"in {time.monotonic() - started:.1f}s"
+            )
 
     def _start(self, spec: ComponentSpec) -> None:
         if spec.prepare:

@@ -32,6 +32,7 @@ def test_start_order_is_storage_then_collector_then_shop(tmp_path: Path) -> None
         cv.SHOP_FRONTEND,
         cv.LOADGEN,
     ]
+    assert [s.stage for s in specs] == [0, 0, 1, 2, 2, 3]
     core = components.build_specs(_settings(tmp_path, services=False), BINARIES)
     assert [s.name for s in core] == [cv.PROMETHEUS, cv.JAEGER, cv.COLLECTOR]
 

@@ -184,3 +184,24 @@ def test_real_launcher_puts_each_component_in_its_own_group(tmp_path: Path) -> N
     finally:
         SubprocessLauncher().signal(proc, signal.SIGKILL)
         proc.wait(timeout=5)
+
+
+def test_a_stage_starts_together_and_the_next_waits_for_it(tmp_path: Path) -> None:
+    events: list[str] = []
+
+    class RecordingLauncher(_FakeLauncher):
+        def launch(self, spec: ComponentSpec, log: IO[bytes]) -> Process:
+            events.append(f"launch {spec.name}")
+            return super().launch(spec, log)
+
+    def ready(url: str) -> bool:
+        events.append(f"ready {url}")
+        return True
+
+    specs = [
+        ComponentSpec(n, ["x"], {}, n, (), "-", stage=stage)
+        for n, stage in (("a", 0), ("b", 0), ("c", 1))
+    ]
+    sup = _supervisor(tmp_path, specs, launcher=RecordingLauncher(), ready_check=ready)
+    sup.start_all()
+    assert events == ["launch a", "launch b", "ready a", "ready b", "launch c", "ready c"]
