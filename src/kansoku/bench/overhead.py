@@ -31,7 +31,13 @@ from kansoku.stack.supervisor import Report, Supervisor
 FAST_PATH = "/api/products/1"
 TARGET_OVERHEAD_US = 60.0
 TARGET_THROUGHPUT_LOSS_PCT = 15.0
-VARIANTS = {"uninstrumented": {"OTEL_SDK_DISABLED": "true"}, "instrumented": {}}
+# "collector down": instrumented, exporting to a loopback port where nothing listens, so every
+# export fails; what the requests pay for that is the latency the collector's outage adds.
+VARIANTS = {
+    "uninstrumented": {"OTEL_SDK_DISABLED": "true"},
+    "instrumented": {},
+    "collector down": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"},
+}
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ def run(options: OverheadOptions, report: Report) -> ScenarioResult:
     overhead = on["fixed"].cpu_us_per_request - off["fixed"].cpu_us_per_request
     sat_off = off["saturated"].load.rate
     loss = 100.0 * (1 - on["saturated"].load.rate / sat_off) if sat_off else 0.0
+    down = measured["collector down"]["fixed"].load
     out.add(
         Row("instrumentation CPU per request", overhead, "us", TARGET_OVERHEAD_US),
         Row("throughput lost at saturation", loss, "%", TARGET_THROUGHPUT_LOSS_PCT),
@@ -135,6 +142,18 @@ def run(options: OverheadOptions, report: Report) -> ScenarioResult:
             on["fixed"].load.p50_ms - off["fixed"].load.p50_ms,
             "ms",
             note=f"at {options.rate:.0f} req/s",
+        ),
+        Row(
+            "added p50 latency, collector down",
+            down.p50_ms - on["fixed"].load.p50_ms,
+            "ms",
+            note="vs collector up",
+        ),
+        Row(
+            "added p99 latency, collector down",
+            down.p99_ms - on["fixed"].load.p99_ms,
+            "ms",
+            note="vs collector up",
         ),
     )
     out.details = {
