@@ -20,6 +20,7 @@ from pathlib import Path
 from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import ConfigError
+from kansoku.stack.ports import client_url
 
 JAEGER_STORAGES = ("memory", "badger")
 # Flags Prometheus needs in every mode (deploy/kubernetes passes the same ones).
@@ -56,8 +57,7 @@ class StackSettings:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def url(self, key: str) -> str:
-        host = "127.0.0.1" if self.bind_address in ("0.0.0.0", "") else self.bind_address  # noqa: S104
-        return f"http://{host}:{self.ports[key]}"
+        return client_url(self.bind_address, self.ports[key])
 
     def hostport(self, key: str) -> str:
         return self.url(key).removeprefix("http://")

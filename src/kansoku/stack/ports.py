@@ -12,6 +12,12 @@ from kansoku import conventions as cv
 from kansoku.errors import ConfigError, PortInUseError
 
 
+def client_url(bind_address: str, port: int) -> str:
+    """How a client on this host reaches a server bound to ``bind_address:port``."""
+    wildcard = bind_address in ("0.0.0.0", "")  # noqa: S104 - a comparison, not a bind
+    return f"http://{'127.0.0.1' if wildcard else bind_address}:{port}"
+
+
 def parse_port(value: str, where: str) -> int:
     try:
         port = int(value)

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kansoku import conventions
 from kansoku.errors import NotRunningError
+from kansoku.stack.ports import client_url
 
 
 @dataclass
@@ -44,8 +44,7 @@ class StackState:
 
     def url(self, key: str) -> str:
         """``http://host:port`` of a port key, e.g. ``url("prometheus")``."""
-        host = "127.0.0.1" if self.bind_address in ("0.0.0.0", "") else self.bind_address  # noqa: S104
-        return f"http://{host}:{self.ports[key]}"
+        return client_url(self.bind_address, self.ports[key])
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,7 +101,3 @@ def running(data_dir: Path) -> StackState:
     if not pid_alive(state.supervisor_pid) or state.status in ("stopped", "failed"):
         raise NotRunningError(f"no stack is running under {data_dir} (last status: {state.status})")
     return state
-
-
-def default_ports() -> dict[str, int]:
-    return {p.key: p.default for p in conventions.PORTS}

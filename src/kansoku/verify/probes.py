@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
@@ -82,9 +81,3 @@ def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:
         logger_provider.shutdown()
         meter_provider.shutdown()
     return Probe(verify_id=verify_id, trace_id=trace_id)
-
-
-def current_trace_id() -> str:
-    """The active trace id (hex), or an empty string outside a span."""
-    ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else ""

@@ -63,3 +63,15 @@ def test_free_port_passes() -> None:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
     ports.preflight({"prometheus": free}, ["prometheus"], "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("bind", "url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:9090"),
+        ("", "http://127.0.0.1:9090"),
+        ("127.0.0.2", "http://127.0.0.2:9090"),
+    ],
+)
+def test_client_url_reaches_a_wildcard_bind_through_loopback(bind: str, url: str) -> None:
+    assert ports.client_url(bind, 9090) == url
