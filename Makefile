@@ -6,10 +6,10 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 
-.PHONY: help install tools up test test-unit test-e2e test-faults bench lint format clean
+.PHONY: help install tools up test test-unit test-go test-e2e test-faults bench lint format clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install:  ## Python environment from uv.lock (installs uv itself when missing)
 	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || \
@@ -22,11 +22,14 @@ tools: install  ## build the pinned upstream binaries (cached per version)
 up: tools  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
 	$(RUN) kansoku up
 
-test: tools lint  ## lint, then unit and end-to-end tests against the real binaries
+test: tools lint test-go  ## lint, Go tests, then unit and end-to-end tests against the real binaries
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
 	$(RUN) pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-go:  ## Go tests of the collector components kept in collector/ (series_limit)
+	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done
 
 test-e2e: tools  ## end-to-end tests only
 	$(RUN) pytest -m e2e $(PYTEST_ARGS)

@@ -67,10 +67,11 @@ def tools() -> None:
 
 
 @tools.command("install")
+@click.argument("binaries", nargs=-1)
 @handle_errors
-def tools_install() -> None:
-    """Build every pinned binary that is missing into the per-version cache."""
-    resolved = lookup.install(progress=_err)
+def tools_install(binaries: tuple[str, ...]) -> None:
+    """Build the pinned BINARIES (default: all) that are missing into the per-version cache."""
+    resolved = lookup.install(binaries, progress=_err)
     click.echo(
         render(["binary", "source", "path"], [[r.binary, r.source, str(r.path)] for r in resolved])
     )

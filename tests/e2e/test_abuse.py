@@ -15,9 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import httpx
 import pytest
+import yaml
 
 from kansoku import conventions as cv
+from kansoku import locations
 from kansoku.bench import payloads, stored
+from kansoku.bench.measure import MetricsText
 from kansoku.stack import state as st
 from kansoku.verify.checks import jaeger_trace
 from kansoku.verify.poll import poll_until
@@ -26,6 +29,8 @@ pytestmark = [pytest.mark.e2e]
 
 PROTOBUF = "application/x-protobuf"
 LIMIT = 8 * 1024 * 1024  # max_request_body_size / max_recv_msg_size_mib in collector.yaml
+# The series_limit processor's counter on the collector's own metrics endpoint.
+SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"
 
 
 def _post(state: st.StackState, path: str, body: bytes, **headers: str) -> httpx.Response:
@@ -124,16 +129,24 @@ def test_grpc_garbage_and_oversize_messages_get_grpc_errors(core_stack: st.Stack
         assert oversize.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+def _series_limit() -> int:
+    """``max_series_per_metric`` of the series_limit processor in the collector's config."""
+    config = yaml.safe_load((locations.config_dir() / "collector" / "collector.yaml").read_text())
+    return int(config["processors"]["series_limit"]["max_series_per_metric"])
+
+
 @pytest.mark.usefixtures("valid_alongside")
-def test_a_flood_of_100k_series_is_stored_or_refused_never_crashes(
-    core_stack: st.StackState,
-) -> None:
+def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackState) -> None:
+    limit = _series_limit()
     service = f"kansoku-flood-{uuid.uuid4().hex[:8]}"
+    bystander = f"kansoku-bystander-{uuid.uuid4().hex[:8]}"
     series_per_request, requests = 10_000, 10
     bodies = [
         payloads.build_metrics(service, series_per_request, series_prefix=f"r{i}-").next()[0]
         for i in range(requests)
     ]
+    collector = core_stack.url("collector-metrics") + "/metrics"
+    dropped_before = MetricsText.fetch(collector).total(SERIES_DROPPED)
 
     def send(body: bytes) -> int:
         return _post(core_stack, "/v1/metrics", body).status_code
@@ -142,11 +155,23 @@ def test_a_flood_of_100k_series_is_stored_or_refused_never_crashes(
         statuses = list(pool.map(send, bodies))
     assert set(statuses) <= {200, 429, 503}, statuses
     accepted = statuses.count(200) * series_per_request
+    assert accepted > limit, statuses
+    # Another service's series of the same metric still get their own slots.
+    assert send(payloads.build_metrics(bystander, 100).next()[0]) == 200
     prometheus = core_stack.url("prometheus")
-    selector = f'{payloads.METRIC_PROMETHEUS}{{job="{service}"}}'
+    flood = f'{payloads.METRIC_PROMETHEUS}{{job="{service}"}}'
     count = stored.settle(
-        lambda: stored.prometheus_series(prometheus, selector), accepted, timeout=120, quiet=15
+        lambda: stored.prometheus_series(prometheus, flood), limit, timeout=120, quiet=15
     )
     print(f"flood: {accepted} series accepted, {count:.0f} stored; statuses {statuses}")
-    assert count == accepted
+    assert count == limit
+    bystanders = f'{payloads.METRIC_PROMETHEUS}{{job="{bystander}"}}'
+    assert (
+        stored.settle(
+            lambda: stored.prometheus_series(prometheus, bystanders), 100, timeout=60, quiet=5
+        )
+        == 100
+    )
+    dropped = MetricsText.fetch(collector).total(SERIES_DROPPED) - dropped_before
+    assert dropped == accepted - limit
     assert httpx.get(prometheus + "/-/healthy", timeout=10).status_code == 200

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kansoku.errors import BuildError, ToolError
-from kansoku.tools.versions import Tool, Versions, collector_modules, render_manifest
+from kansoku.tools.versions import Tool, Versions, render_manifest
 
 Progress = Callable[[str], None]
 _HEARTBEAT_SECONDS = 20.0
@@ -154,6 +154,7 @@ def _build_collector(
     The builder's own module step runs ``go mod tidy``, which also wants every test-only
     dependency of every component; some of those are not served at the pinned release.
     So the builder only generates sources, and ``go get`` resolves what the build needs.
+    Components kept in this repository are pointed at their directory with a ``replace``.
     """
     go = _go()
     bin_dir = work / "bin"
@@ -168,7 +169,7 @@ def _build_collector(
     )
     src = work / "src"
     manifest = work / "builder.yaml"
-    manifest.write_text(render_manifest(versions, output_path=str(src)))
+    manifest.write_text(render_manifest(versions, output_path=str(src), local_root=versions.root))
     _run_step(
         tool,
         "generate sources",
@@ -182,16 +183,7 @@ def _build_collector(
         log,
         progress,
     )
-    _run_step(tool, "go mod init", [go, "mod", "init", "kansoku.build/otelcol"], src, log, progress)
-    otelcol = versions.otelcol
-    modules = [
-        row.replace(" ", "@")
-        for rows in collector_modules(otelcol, "tools/versions.yaml").values()
-        for row in rows
-    ]
-    modules += [f"go.opentelemetry.io/collector/otelcol@{otelcol['core']}"]
-    _run_step(tool, "go get components", [go, "get", *modules], src, log, progress)
-    _run_step(tool, "go get imports", [go, "get", "."], src, log, progress)
+    _resolve_collector_modules(tool, versions, src, log, progress)
     (binary,) = tool.binaries
     _run_step(
         tool,
@@ -201,6 +193,29 @@ def _build_collector(
         log,
         progress,
     )
+
+
+def _resolve_collector_modules(
+    tool: Tool, versions: Versions, src: Path, log: Path, progress: Progress
+) -> None:
+    """Create the distribution's go.mod: local replaces first, then every pinned module."""
+    go = _go()
+    _run_step(tool, "go mod init", [go, "mod", "init", "kansoku.build/otelcol"], src, log, progress)
+    for local in versions.local_modules():
+        _run_step(
+            tool,
+            f"go mod edit -replace {local.module}",
+            [go, "mod", "edit", f"-replace={local.module}={local.directory(versions.root)}"],
+            src,
+            log,
+            progress,
+        )
+    modules = [
+        f"{c.module}@{c.version}" for components in versions.components.values() for c in components
+    ]
+    modules += [f"go.opentelemetry.io/collector/otelcol@{versions.otelcol['core']}"]
+    _run_step(tool, "go get components", [go, "get", *modules], src, log, progress)
+    _run_step(tool, "go get imports", [go, "get", "."], src, log, progress)
 
 
 def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Path:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,9 +102,16 @@ def all_binaries(versions: Versions) -> list[str]:
     return [b for tool in versions.tools.values() for b in tool.binaries]
 
 
-def install(*, progress: builder.Progress = _stderr) -> list[Resolved]:
-    """Make every pinned binary available, building what is missing."""
+def install(
+    binaries: Sequence[str] = (), *, progress: builder.Progress = _stderr
+) -> list[Resolved]:
+    """Make the pinned binaries named (default: all) available, building what is missing."""
     versions = load()
-    return [
-        resolve(b, versions=versions, build=True, progress=progress) for b in all_binaries(versions)
-    ]
+    known = all_binaries(versions)
+    unknown = [b for b in binaries if b not in known]
+    if unknown:
+        raise ToolError(
+            f"no pinned binary named {', '.join(unknown)} in tools/versions.yaml; "
+            f"expected one of {', '.join(known)}"
+        )
+    return [resolve(b, versions=versions, build=True, progress=progress) for b in binaries or known]

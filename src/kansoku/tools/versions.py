@@ -12,6 +12,8 @@ import yaml
 
 from kansoku import locations
 from kansoku.errors import ConfigError
+from kansoku.tools import local_modules
+from kansoku.tools.local_modules import LOCAL_VERSION, LocalModule
 
 CORE_PREFIX = "go.opentelemetry.io/collector/"
 CONTRIB_PREFIX = "github.com/open-telemetry/opentelemetry-collector-contrib/"
@@ -44,9 +46,29 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class Component:
+    """One module of the collector distribution; ``local`` is set for a repository directory."""
+
+    module: str
+    version: str
+    local: LocalModule | None = None
+
+    @property
+    def gomod(self) -> str:
+        """``module version``, as the builder manifest writes it."""
+        return f"{self.module} {self.version}"
+
+
+@dataclass(frozen=True)
 class Versions:
     tools: dict[str, Tool]
     otelcol: dict[str, Any]
+    components: dict[str, list[Component]]
+    root: Path  # the checkout that ``local:`` components are read from
+
+    def local_modules(self) -> list[LocalModule]:
+        """The collector components built from directories of this repository."""
+        return _local_modules(self.components)
 
     def tool_for_binary(self, binary: str) -> Tool:
         for tool in self.tools.values():
@@ -62,40 +84,87 @@ def _require(data: dict[str, Any], key: str, where: str, file: str) -> Any:
     return data[key]
 
 
-def collector_modules(otelcol: dict[str, Any], file: str) -> dict[str, list[str]]:
-    """``kind -> ["module version", ...]`` for the builder manifest, every module at one release."""
-    out: dict[str, list[str]] = {}
+_ENTRY_SHAPE = "a single 'core: path', 'stable: path', 'contrib: path' or 'local: dir'"
+
+
+def _component(entry: Any, otelcol: dict[str, Any], root: Path, file: str, where: str) -> Component:
+    """One ``otelcol.components.<kind>[i]`` entry of the versions file."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise ConfigError(file, where, _ENTRY_SHAPE)
+    ((origin, path),) = entry.items()
+    if origin == "local":
+        local = local_modules.load(path, root, file, f"{where}.local")
+        return Component(local.module, LOCAL_VERSION, local)
+    upstream = {
+        "core": (CORE_PREFIX, otelcol["core"]),
+        "stable": (CORE_PREFIX, otelcol["stable"]),
+        "contrib": (CONTRIB_PREFIX, otelcol["contrib"]),
+    }
+    if origin not in upstream:
+        raise ConfigError(
+            file, where, f"origin 'core', 'stable', 'contrib' or 'local', not {origin!r}"
+        )
+    prefix, version = upstream[origin]
+    return Component(f"{prefix}{path}", version)
+
+
+def collector_components(
+    otelcol: dict[str, Any], root: Path, file: str
+) -> dict[str, list[Component]]:
+    """``kind -> components`` of the distribution; local paths are relative to ``root``."""
     components = _require(otelcol, "components", "otelcol", file)
-    for kind in _KINDS:
-        entries = components.get(kind) or []
-        rows = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict) or len(entry) != 1:
-                raise ConfigError(
-                    file,
-                    f"otelcol.components.{kind}[{i}]",
-                    "a single 'core: path', 'stable: path' or 'contrib: path'",
-                )
-            ((origin, path),) = entry.items()
-            if origin == "contrib":
-                rows.append(f"{CONTRIB_PREFIX}{path} {otelcol['contrib']}")
-            elif origin == "core":
-                rows.append(f"{CORE_PREFIX}{path} {otelcol['core']}")
-            elif origin == "stable":
-                rows.append(f"{CORE_PREFIX}{path} {otelcol['stable']}")
-            else:
-                raise ConfigError(
-                    file,
-                    f"otelcol.components.{kind}[{i}]",
-                    f"origin 'core', 'stable' or 'contrib', not {origin!r}",
-                )
-        out[kind] = rows
-    return out
+    if not isinstance(components, dict):
+        raise ConfigError(file, "otelcol.components", "a mapping of component kinds")
+    return {
+        kind: [
+            _component(entry, otelcol, root, file, f"otelcol.components.{kind}[{i}]")
+            for i, entry in enumerate(components.get(kind) or [])
+        ]
+        for kind in _KINDS
+    }
 
 
-def load(path: Path | None = None) -> Versions:
-    """Read and check the versions file."""
+def _local_modules(components: dict[str, list[Component]]) -> list[LocalModule]:
+    return [c.local for rows in components.values() for c in rows if c.local]
+
+
+def _go_tool(name: str, section: Any, file: str) -> Tool:
+    """A tool built with ``go install`` (or in a wrapper module) from its section."""
+    if not isinstance(section, dict):
+        raise ConfigError(file, name, "a mapping with release, module, version, binaries")
+    method = section.get("build", "go-install")
+    if method not in ("go-install", "wrapper-module"):
+        raise ConfigError(file, f"{name}.build", "'go-install' or 'wrapper-module'")
+    return Tool(
+        name=name,
+        release=str(_require(section, "release", name, file)),
+        module=_require(section, "module", name, file),
+        version=_require(section, "version", name, file),
+        binaries=dict(_require(section, "binaries", name, file)),
+        ldflags=" ".join(str(section.get("ldflags", "")).split()),
+        method=method,
+        recipe=section,
+    )
+
+
+def _collector_tool(otelcol: dict[str, Any], components: dict[str, list[Component]]) -> Tool:
+    """The collector distribution; its recipe carries the digest of each local component."""
+    digests = {m.path: m.digest for m in _local_modules(components)}
+    return Tool(
+        name="otelcol",
+        release=str(otelcol["release"]),
+        module=BUILDER_MODULE,
+        version=otelcol["builder"],
+        binaries={otelcol["name"]: "."},
+        method="collector-builder",
+        recipe={**otelcol, "local_modules": digests},
+    )
+
+
+def load(path: Path | None = None, root: Path | None = None) -> Versions:
+    """Read and check the versions file; ``local:`` components are found under ``root``."""
     path = path or locations.versions_file()
+    root = root or locations.project_root()
     file = str(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -103,39 +172,15 @@ def load(path: Path | None = None) -> Versions:
         raise ConfigError(file, "(file)", f"readable YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(file, "(top level)", "a mapping of tool names")
-    tools: dict[str, Tool] = {}
-    for name, section in data.items():
-        if name == "otelcol":
-            continue
-        if not isinstance(section, dict):
-            raise ConfigError(file, name, "a mapping with release, module, version, binaries")
-        method = section.get("build", "go-install")
-        if method not in ("go-install", "wrapper-module"):
-            raise ConfigError(file, f"{name}.build", "'go-install' or 'wrapper-module'")
-        tools[name] = Tool(
-            name=name,
-            release=str(_require(section, "release", name, file)),
-            module=_require(section, "module", name, file),
-            version=_require(section, "version", name, file),
-            binaries=dict(_require(section, "binaries", name, file)),
-            ldflags=" ".join(str(section.get("ldflags", "")).split()),
-            method=method,
-            recipe=section,
-        )
+    tools = {
+        name: _go_tool(name, section, file) for name, section in data.items() if name != "otelcol"
+    }
     otelcol = _require(data, "otelcol", "", file)
     for key in ("release", "builder", "core", "stable", "contrib", "name"):
         _require(otelcol, key, "otelcol", file)
-    collector_modules(otelcol, file)
-    tools["otelcol"] = Tool(
-        name="otelcol",
-        release=str(otelcol["release"]),
-        module=BUILDER_MODULE,
-        version=otelcol["builder"],
-        binaries={otelcol["name"]: "."},
-        method="collector-builder",
-        recipe=otelcol,
-    )
-    return Versions(tools=tools, otelcol=otelcol)
+    components = collector_components(otelcol, root, file)
+    tools["otelcol"] = _collector_tool(otelcol, components)
+    return Versions(tools=tools, otelcol=otelcol, components=components, root=root)
 
 
 MANIFEST_HEADER = """\
@@ -144,8 +189,23 @@ MANIFEST_HEADER = """\
 """
 
 
-def render_manifest(versions: Versions, output_path: str = "./_build") -> str:
-    """The collector-builder manifest for the pinned component set."""
+def _manifest_entry(component: Component, local_root: Path | None) -> dict[str, str]:
+    """A builder manifest module; a local one carries its directory (a ``replace``)."""
+    entry = {"gomod": component.gomod}
+    if component.local is not None:
+        local = component.local
+        entry["path"] = str(local.directory(local_root)) if local_root else f"./{local.path}"
+    return entry
+
+
+def render_manifest(
+    versions: Versions, output_path: str = "./_build", local_root: Path | None = None
+) -> str:
+    """The collector-builder manifest for the pinned component set.
+
+    Local components' paths are relative to the repository root (where the committed manifest
+    is meant to be used from) unless ``local_root`` gives the checkout to point them at.
+    """
     otelcol = versions.otelcol
     manifest: dict[str, Any] = {
         "dist": {
@@ -155,8 +215,8 @@ def render_manifest(versions: Versions, output_path: str = "./_build") -> str:
             "version": str(otelcol["release"]),
         }
     }
-    for kind, rows in collector_modules(otelcol, str(locations.versions_file())).items():
-        manifest[kind] = [{"gomod": row} for row in rows]
+    for kind, components in versions.components.items():
+        manifest[kind] = [_manifest_entry(c, local_root) for c in components]
     return MANIFEST_HEADER + yaml.safe_dump(manifest, sort_keys=False, width=200)
 
 

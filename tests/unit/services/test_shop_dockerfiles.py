@@ -57,3 +57,23 @@ def test_service_images_listen_on_their_port_and_probe_healthz(name: str) -> Non
     env = " ".join(arg for op, arg in steps if op == "ENV")
     assert f"{conventions.ENV_BIND_ADDRESS}=0.0.0.0" in env
     assert "service.namespace" not in env
+
+
+def test_collector_image_builds_our_distribution_by_the_tools_recipe() -> None:
+    steps = instructions("otel-collector")
+    [build] = [arg for op, arg in steps if op == "RUN" and "tools install" in arg]
+    assert "--locked" in build
+    assert "--no-dev" in build
+    assert "kansoku tools install otelcol-kansoku" in build
+    env = " ".join(arg for op, arg in steps if op == "ENV")
+    assert "CGO_ENABLED=0" in env  # a static binary for the distroless stage
+    copied = {arg.split()[0] for op, arg in steps if op == "COPY" and "--from" not in arg}
+    # Everything the build reads: the pins and every local collector component.
+    assert {"src", "tools", "collector"} <= copied
+    stages = [arg for op, arg in steps if op == "FROM"]
+    assert "distroless/static" in stages[-1]
+    final = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM") :]
+    [user] = [arg for op, arg in final if op == "USER"]
+    assert int(user.split(":")[0]) != 0
+    ignore = (DOCKER / "otel-collector.Dockerfile.dockerignore").read_text().splitlines()
+    assert {"!tools/", "!collector/", "!src/"} <= set(ignore)
