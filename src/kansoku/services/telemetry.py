@@ -78,6 +78,14 @@ _RUNTIME_METRICS: dict[str, list[str] | None] = {
     "cpython.gc.collected_objects": None,
     "cpython.gc.uncollectable_objects": None,
 }
+# Histograms the HTTP instrumentation records per request that no dashboard, rule or SLO
+# reads; each costs a measurement (and an exemplar offer) on every request.
+_UNUSED = (
+    "http.server.request.body.size",
+    "http.server.response.body.size",
+    "http.client.request.body.size",
+    "http.client.response.body.size",
+)
 _QUEUE_SIZE = 2048  # spans / log records held while the collector is slow; more are dropped
 SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 Signal = Literal["traces", "metrics", "logs"]
@@ -144,6 +152,7 @@ def views() -> list[View]:
         for m in conventions.METRICS
         for scope in _INSTRUMENTATION_METERS
     ]
+    result += [View(instrument_name=name, aggregation=DropAggregation()) for name in _UNUSED]
     return result
 
 

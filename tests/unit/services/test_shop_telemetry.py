@@ -125,6 +125,23 @@ def test_auto_instrumentation_uses_stable_names_and_never_shadows_ours(
     assert auto["http.server.request.duration"].unit == "s"
     [point] = auto["http.server.request.duration"].data.data_points
     assert tuple(point.explicit_bounds) == conventions.DURATION_BUCKETS_SECONDS
+    # Per-request histograms nothing reads are not recorded at all.
+    assert not {n for n in auto if n.endswith(".body.size")}, sorted(auto)
+
+
+def test_a_request_makes_one_server_span_and_one_span_per_statement(
+    backend: TestClient, signals: Signals
+) -> None:
+    signals.spans.clear()
+    assert backend.get("/api/products/1").status_code == 200
+    spans = signals.finished_spans()
+    assert "connect" not in {s.name for s in spans}
+    server = [s for s in spans if s.kind == SpanKind.SERVER]
+    statements = [s for s in spans if s.kind == SpanKind.CLIENT]
+    assert len(server) == 1
+    assert statements
+    assert all(s.parent and s.parent.span_id == server[0].context.span_id for s in statements)
+    assert len(spans) == len(server) + len(statements)
 
 
 def test_an_old_convention_histogram_of_the_same_name_is_dropped() -> None:

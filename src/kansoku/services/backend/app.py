@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import sqlalchemy.engine.base
 from fastapi import FastAPI
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,10 +62,13 @@ def _ping(sessions: sessionmaker[Session]) -> bool:
 
 
 def instrument_engine(engine: Engine, telemetry: Telemetry) -> None:
-    """Spans for every statement on ``engine``.
+    """Spans for every statement on ``engine``, and nothing per connection checkout.
 
     The instrumentor is a process-wide singleton; a service has one engine, but tests build
-    several, so a second engine re-instruments instead of being silently skipped.
+    several, so a second engine re-instruments instead of being silently skipped. It also
+    wraps ``Engine.connect`` with a "connect" span, one per session, i.e. per request: a third
+    of the backend's spans, saying only that a pooled connection was handed out. That wrapper
+    is taken off again; the pool's state stays visible in ``db.client.connections.usage``.
     """
     if not telemetry.enabled:
         return
@@ -78,3 +83,4 @@ def instrument_engine(engine: Engine, telemetry: Telemetry) -> None:
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
     )
+    unwrap(sqlalchemy.engine.base.Engine, "connect")
