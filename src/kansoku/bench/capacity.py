@@ -101,6 +101,12 @@ def _usage_rows(sampler: ProcessSampler, result: LoadResult) -> list[Row]:
     rows = [
         Row("collector CPU", col.cores, "cores", TARGET_COLLECTOR_CORES),
         Row("collector RSS max", col.rss_max_mib, "MiB", TARGET_COLLECTOR_RSS_MIB),
+        Row(
+            "collector RSS max, not file-backed",
+            col.anon_max_mib,
+            "MiB",
+            note="RSS less the mapped binary and files",
+        ),
         Row("prometheus CPU", sampler.usage[cv.PROMETHEUS].cores, "cores"),
         Row("jaeger CPU", sampler.usage[cv.JAEGER].cores, "cores"),
         Row("load generator CPU", gen_cores, "cores", note="its own process, apart"),

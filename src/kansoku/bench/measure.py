@@ -30,6 +30,9 @@ class ProcessUsage:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     rss_samples: list[int] = field(default_factory=list)
+    # RSS minus its file-backed pages (the mapped executable, mmapped files): the memory only
+    # this process holds. A Go binary's own text is much of a collector's RSS (Linux only).
+    anon_samples: list[int] = field(default_factory=list)
     gone: bool = False
 
     @property
@@ -40,6 +43,10 @@ class ProcessUsage:
     @property
     def rss_max_mib(self) -> float:
         return max(self.rss_samples, default=0) / MIB
+
+    @property
+    def anon_max_mib(self) -> float:
+        return max(self.anon_samples, default=0) / MIB
 
     @property
     def rss_mean_mib(self) -> float:
@@ -91,7 +98,10 @@ class ProcessSampler:
     def _sample(self) -> None:
         for name, proc in self.procs.items():
             try:
-                self.usage[name].rss_samples.append(int(proc.memory_info().rss))
+                memory = proc.memory_info()
+                self.usage[name].rss_samples.append(int(memory.rss))
+                shared = int(getattr(memory, "shared", 0))  # file-backed + shmem, Linux
+                self.usage[name].anon_samples.append(int(memory.rss) - shared)
             except psutil.Error:
                 self.usage[name].gone = True
 

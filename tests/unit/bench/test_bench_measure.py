@@ -44,4 +44,6 @@ def test_sampler_reads_memory_of_a_live_process() -> None:
     usage = sampler.usage["me"]
     assert usage.rss_samples
     assert usage.rss_max_mib > 1
+    # The interpreter's own heap is anonymous memory; the rest of RSS is file-backed.
+    assert 0 < usage.anon_max_mib < usage.rss_max_mib
     assert not usage.gone
