@@ -87,8 +87,9 @@ def http_ready(url: str) -> bool:
 
 
 def _stages(specs: list[ComponentSpec]) -> list[list[ComponentSpec]]:
-    """Consecutive components with the same ``stage`` start together."""
-    return [list(group) for _, group in itertools.groupby(specs, key=lambda s: s.stage)]
+    """Components with the same ``stage`` start together, lower stages first."""
+    ordered = sorted(specs, key=lambda s: s.stage)  # stable: spec order within a stage
+    return [list(group) for _, group in itertools.groupby(ordered, key=lambda s: s.stage)]
 
 
 class Supervisor:

@@ -198,10 +198,20 @@ def test_a_stage_starts_together_and_the_next_waits_for_it(tmp_path: Path) -> No
         events.append(f"ready {url}")
         return True
 
+    # Stages, not list positions, decide: d is listed after c but starts with a and b.
     specs = [
         ComponentSpec(n, ["x"], {}, n, (), "-", stage=stage)
-        for n, stage in (("a", 0), ("b", 0), ("c", 1))
+        for n, stage in (("a", 0), ("b", 0), ("c", 1), ("d", 0))
     ]
     sup = _supervisor(tmp_path, specs, launcher=RecordingLauncher(), ready_check=ready)
     sup.start_all()
-    assert events == ["launch a", "launch b", "ready a", "ready b", "launch c", "ready c"]
+    assert events == [
+        "launch a",
+        "launch b",
+        "launch d",
+        "ready a",
+        "ready b",
+        "ready d",
+        "launch c",
+        "ready c",
+    ]
