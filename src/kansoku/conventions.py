@@ -236,3 +236,6 @@ ALERT_COLLECTOR_REFUSING = "CollectorRefusingTelemetry"
 ALERT_COLLECTOR_RECEIVER_FAILING = "CollectorReceiverFailing"
 ALERT_COLLECTOR_DROPPING = "CollectorDroppingTelemetry"
 ALERT_COLLECTOR_QUEUE_FULL = "CollectorQueueNearlyFull"
+ALERT_COLLECTOR_SERIES_LIMITED = "CollectorSeriesLimited"
+# The series_limit processor's counter (collector/serieslimitprocessor), as scraped from :8888.
+COLLECTOR_SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"

@@ -29,8 +29,6 @@ pytestmark = [pytest.mark.e2e]
 
 PROTOBUF = "application/x-protobuf"
 LIMIT = 8 * 1024 * 1024  # max_request_body_size / max_recv_msg_size_mib in collector.yaml
-# The series_limit processor's counter on the collector's own metrics endpoint.
-SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"
 
 
 def _post(state: st.StackState, path: str, body: bytes, **headers: str) -> httpx.Response:
@@ -146,7 +144,7 @@ def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackS
         for i in range(requests)
     ]
     collector = core_stack.url("collector-metrics") + "/metrics"
-    dropped_before = MetricsText.fetch(collector).total(SERIES_DROPPED)
+    dropped_before = MetricsText.fetch(collector).total(cv.COLLECTOR_SERIES_DROPPED)
 
     def send(body: bytes) -> int:
         return _post(core_stack, "/v1/metrics", body).status_code
@@ -172,6 +170,6 @@ def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackS
         )
         == 100
     )
-    dropped = MetricsText.fetch(collector).total(SERIES_DROPPED) - dropped_before
+    dropped = MetricsText.fetch(collector).total(cv.COLLECTOR_SERIES_DROPPED) - dropped_before
     assert dropped == accepted - limit
     assert httpx.get(prometheus + "/-/healthy", timeout=10).status_code == 200

@@ -33,7 +33,14 @@ SIGNALS: tuple[str, ...] = ("spans", "metric_points", "log_records")
 C = cv.COLLECTOR_SELECTOR
 # Counters the collector creates on the first failure only: absent from a healthy stack.
 FAILURE_ONLY_METRICS: frozenset[str] = frozenset(
-    f"otelcol_exporter_{kind}_failed_{signal}" for kind in ("send", "enqueue") for signal in SIGNALS
+    {
+        *(
+            f"otelcol_exporter_{kind}_failed_{signal}"
+            for kind in ("send", "enqueue")
+            for signal in SIGNALS
+        ),
+        cv.COLLECTOR_SERIES_DROPPED,
+    }
 )
 MEMORY_LIMIT_VARIABLE = "memory_limit_mib"
 MEMORY_SPIKE_VARIABLE = "memory_spike_mib"
@@ -142,6 +149,23 @@ def _loss_row(board: dashboard.Dashboard) -> None:
             "Items refused by a full sending queue (lost unless the sender retries). 0 until "
             f"the first failure. Alert: {cv.ALERT_COLLECTOR_DROPPING}.",
             "enqueue",
+        )
+    )
+    board.with_panel(
+        panels.timeseries_panel(
+            "Dropped: over the series limit",
+            "Metric points of new series beyond series_limit's max_series_per_metric (per "
+            "service and metric name) or max_metrics; the collector log names the metric. 0 "
+            f"until the first drop. Alert: {cv.ALERT_COLLECTOR_SERIES_LIMITED}.",
+            [
+                panels.query(
+                    q.or_zero(q.sum_rate(cv.COLLECTOR_SERIES_DROPPED, C, labels=["reason"])),
+                    "{{reason}}",
+                    "A",
+                )
+            ],
+            unit="short",
+            width=24,
         )
     )
 

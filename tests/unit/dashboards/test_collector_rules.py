@@ -35,6 +35,7 @@ def test_every_alert_is_unit_tested_and_named_in_conventions() -> None:
         cv.ALERT_COLLECTOR_RECEIVER_FAILING,
         cv.ALERT_COLLECTOR_DROPPING,
         cv.ALERT_COLLECTOR_QUEUE_FULL,
+        cv.ALERT_COLLECTOR_SERIES_LIMITED,
     }
     tests = yaml.safe_load(TESTS.read_text(encoding="utf-8"))["tests"]
     fired = {
