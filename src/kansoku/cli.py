@@ -252,4 +252,9 @@ _register_subcommands()
 
 
 def main() -> None:
-    cli()
+    # Subcommand groups raise KansokuError too; one message and its exit code, no traceback.
+    try:
+        cli()
+    except KansokuError as exc:
+        _err(f"error: {exc}")
+        sys.exit(exc.exit_code)

@@ -7,11 +7,12 @@ Thin over the library: :mod:`kansoku.dashboards.catalog` builds and compares the
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import click
 
 from kansoku import locations
-from kansoku.dashboards import catalog, queries
+from kansoku.dashboards import import_builders, queries
 from kansoku.errors import VerifyError
 
 _ROOT = click.option(
@@ -25,6 +26,10 @@ def _root(given: Path | None) -> Path:
     return given if given is not None else locations.project_root()
 
 
+def _catalog() -> ModuleType:
+    return import_builders("kansoku.dashboards.catalog")
+
+
 @click.group("dashboards")
 def dashboards() -> None:
     """Grafana dashboards as code: Python builders become config/grafana/dashboards/*.json."""
@@ -34,6 +39,7 @@ def dashboards() -> None:
 @_ROOT
 def generate(root: Path | None) -> None:
     """Write the dashboards (the SLO dashboard comes from 'kansoku slo generate')."""
+    catalog = _catalog()
     changed = catalog.write(_root(root))
     for path in changed:
         click.echo(f"wrote {path}")
@@ -50,6 +56,7 @@ def generate(root: Path | None) -> None:
 )
 def check(root: Path | None, use_promtool: bool) -> None:
     """Fail when a committed dashboard is stale, or when promtool rejects an expression."""
+    catalog = _catalog()
     base = _root(root)
     problems = catalog.drift(base)
     if problems:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from kansoku import conventions as cv
+from kansoku.dashboards import import_builders
 from kansoku.slo import promql, rules, ruletests, validate
 from kansoku.slo.spec import SLO, decimal_literal, format_duration
 
@@ -77,9 +78,7 @@ def test_files(slo: SLO) -> dict[str, dict[str, Any]]:
 
 
 def stage_dashboard(build: Build) -> None:
-    from kansoku.dashboards.slo import slo_dashboard
-
-    build.dashboard = slo_dashboard(build.slos)
+    build.dashboard = import_builders("kansoku.dashboards.slo").slo_dashboard(build.slos)
 
 
 STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (
