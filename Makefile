@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: help install tools up test test-unit test-go test-e2e test-faults bench lint format clean
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install:  ## Python environment from uv.lock (installs uv itself when missing)
 	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || \
