@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kansoku import conventions as cv
+from kansoku import generated
 from kansoku.dashboards import application, collector, overview, traces
 
 DASHBOARDS_DIR = PurePosixPath("config/grafana/dashboards")
@@ -84,27 +85,12 @@ def generate() -> dict[PurePosixPath, str]:
 
 def drift(root: Path) -> list[str]:
     """One line per generated dashboard that is missing or differs from the code."""
-    problems = []
-    for path, text in sorted(generate().items()):
-        target = root / path
-        if not target.is_file():
-            problems.append(f"missing: {path}")
-        elif target.read_text(encoding="utf-8") != text:
-            problems.append(f"stale: {path}")
-    return problems
+    return generated.drift(generate(), root)
 
 
 def write(root: Path) -> list[PurePosixPath]:
     """Write the dashboards that changed; returns their paths."""
-    changed = []
-    for path, text in sorted(generate().items()):
-        target = root / path
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        changed.append(path)
-    return changed
+    return generated.write(generate(), root)
 
 
 def load(root: Path, board: Board) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from kansoku import conventions as cv
+from kansoku import generated
 from kansoku.slo.pipeline import DASHBOARD, RULES_DIR, TESTS_DIR
 
 Files = dict[PurePosixPath, str]
@@ -24,27 +25,14 @@ def owned(root: Path) -> set[PurePosixPath]:
 
 def drift(files: Files, root: Path) -> list[str]:
     """One line per generated file that is missing, different or no longer generated."""
-    problems = []
-    for path, text in sorted(files.items()):
-        target = root / path
-        if not target.is_file():
-            problems.append(f"missing: {path}")
-        elif target.read_text(encoding="utf-8") != text:
-            problems.append(f"stale: {path}")
+    problems = generated.drift(files, root)
     problems += [f"not generated any more: {path}" for path in sorted(owned(root) - set(files))]
     return problems
 
 
 def write(files: Files, root: Path) -> list[PurePosixPath]:
     """Write what changed, delete generated files no spec produces; returns what changed."""
-    changed = []
-    for path, text in sorted(files.items()):
-        target = root / path
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        changed.append(path)
+    changed = generated.write(files, root)
     for path in sorted(owned(root) - set(files)):
         (root / path).unlink()
         changed.append(path)

@@ -276,14 +276,7 @@ def alert_test_files(slo: SLO, rule_file: str) -> dict[int, Doc]:
         )
     # Zero traffic is checked every minute, so the short windows hold flat samples.
     by_interval.setdefault(1, []).extend(zero_traffic_groups(slo, 1))
-    return {
-        step: {
-            "rule_files": [rule_file],
-            "evaluation_interval": format_duration(step),
-            "tests": groups,
-        }
-        for step, groups in sorted(by_interval.items())
-    }
+    return _test_files(rule_file, by_interval)
 
 
 def budget_sample_interval(slo: SLO, evaluation: int) -> int:
@@ -349,13 +342,8 @@ def weighting_group(slo: SLO, evaluation: int) -> Doc:
     }
 
 
-def budget_test_files(slo: SLO, rule_file: str) -> dict[int, Doc]:
-    """The budget test files of ``slo`` by evaluation interval (each pair's long window)."""
-    by_interval: dict[int, list[Doc]] = {}
-    for severity, pair in slo.pairs:
-        by_interval.setdefault(pair.long, []).append(incident_group(slo, severity, pair))
-    coarsest = max(by_interval, default=60)
-    by_interval.setdefault(coarsest, []).append(weighting_group(slo, coarsest))
+def _test_files(rule_file: str, by_interval: dict[int, list[Doc]]) -> dict[int, Doc]:
+    """One promtool test file per evaluation interval, holding that interval's groups."""
     return {
         step: {
             "rule_files": [rule_file],
@@ -364,3 +352,13 @@ def budget_test_files(slo: SLO, rule_file: str) -> dict[int, Doc]:
         }
         for step, groups in sorted(by_interval.items())
     }
+
+
+def budget_test_files(slo: SLO, rule_file: str) -> dict[int, Doc]:
+    """The budget test files of ``slo`` by evaluation interval (each pair's long window)."""
+    by_interval: dict[int, list[Doc]] = {}
+    for severity, pair in slo.pairs:
+        by_interval.setdefault(pair.long, []).append(incident_group(slo, severity, pair))
+    coarsest = max(by_interval, default=60)
+    by_interval.setdefault(coarsest, []).append(weighting_group(slo, coarsest))
+    return _test_files(rule_file, by_interval)
