@@ -79,7 +79,7 @@ _RUNTIME_METRICS: dict[str, list[str] | None] = {
     "cpython.gc.uncollectable_objects": None,
 }
 # Histograms the HTTP instrumentation records per request that no dashboard, rule or SLO
-# reads; each costs a measurement (and an exemplar offer) on every request.
+# reads; dropped by a view, they are neither aggregated, nor offered exemplars, nor exported.
 _UNUSED = (
     "http.server.request.body.size",
     "http.server.response.body.size",
