@@ -62,6 +62,7 @@ class SubprocessLauncher:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=process_env(spec),
+            cwd=spec.cwd,
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - it only calls prctl, no locks
         )

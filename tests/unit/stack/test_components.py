@@ -12,6 +12,7 @@ from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import ConfigError
 from kansoku.stack import components
+from kansoku.stack.components import prometheus
 from kansoku.stack.ports import resolve_ports
 
 BINARIES = {b: Path(f"/opt/bin/{b}") for b in components.needed_binaries()}
@@ -103,7 +104,7 @@ def test_every_env_variable_the_configs_expand_is_set_locally(tmp_path: Path) ->
 
 def test_prometheus_gets_flags_and_this_hosts_targets(tmp_path: Path) -> None:
     spec = components.build_specs(_settings(tmp_path), BINARIES)[0]
-    assert set(components.PROMETHEUS_FLAGS) <= set(spec.argv)
+    assert set(prometheus.FLAGS) <= set(spec.argv)
     assert "--storage.tsdb.retention.time=15d" in spec.argv
     assert "--web.listen-address=127.0.0.1:19090" in spec.argv
     assert spec.prepare is not None

@@ -1,0 +1,56 @@
+"""The local stack's components: what runs, in which order, with which flags and environment.
+
+One module per component (``prometheus``, ``jaeger``, ``collector``, ``shop``), each with
+``BINARIES`` (the pinned binaries it needs), ``STAGE`` and ``specs(settings, binaries)``.
+Every component reads the one copy of its configuration under ``config/``; what differs on
+this host (ports, bind address, data paths, peer endpoints) is passed as environment
+variables that the configuration files expand, or as command-line flags where the upstream
+program has no expansion (Prometheus).
+
+Start stages: a stage starts once the previous one is ready; the components of one stage
+start together. Stop order is the reverse of ``MODULES``' order, so what sends comes after
+what it sends to: the shop flushes into a running collector and the collector into running
+stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from types import ModuleType
+
+from kansoku.stack.components import collector, jaeger, prometheus, shop
+from kansoku.stack.components.spec import (
+    JAEGER_STORAGES,
+    PROMETHEUS_RETENTION,
+    ComponentSpec,
+    StackSettings,
+    port_env,
+    process_env,
+)
+
+# Dependency order: what a component sends to comes before it.
+MODULES: tuple[ModuleType, ...] = (prometheus, jaeger, collector, shop)
+
+__all__ = [
+    "JAEGER_STORAGES",
+    "MODULES",
+    "PROMETHEUS_RETENTION",
+    "ComponentSpec",
+    "StackSettings",
+    "build_specs",
+    "needed_binaries",
+    "process_env",
+]
+
+
+def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
+    """The components in dependency order, each with the common environment."""
+    specs = [spec for module in MODULES for spec in module.specs(settings, binaries)]
+    common = port_env(settings)
+    return [dataclasses.replace(s, env={**common, **s.env, **settings.extra_env}) for s in specs]
+
+
+def needed_binaries() -> tuple[str, ...]:
+    """Every pinned binary the local stack starts."""
+    return tuple(b for module in MODULES for b in module.BINARIES)
