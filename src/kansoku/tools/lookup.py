@@ -3,6 +3,7 @@ the per-version cache; build into the cache when allowed."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -91,11 +92,29 @@ def resolve(
             f"{binary} {tool.release} is not installed; run 'kansoku tools install' "
             f"(or set {env_name})"
         )
-    builder.build(tool, versions, cache_entry(tool), progress)
+    _build_locked(tool, versions, binary, progress)
     built = _cached(tool, binary)
     if built is None:
         raise ToolError(f"{binary} was built but is missing from {cache_entry(tool)}")
     return Resolved(binary, built, "built")
+
+
+def _build_locked(tool: Tool, versions: Versions, binary: str, progress: builder.Progress) -> None:
+    """Build ``tool`` unless another process built it while this one waited for the lock.
+
+    Two installs at once (two terminals, two checkouts) share the cache; the lock keeps them
+    from building into the same scratch directory.
+    """
+    entry = cache_entry(tool)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with (entry.parent / f".{entry.name}.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"[{tool.name} {tool.release}] another install is building it; waiting")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if _cached(tool, binary) is None:
+            builder.build(tool, versions, entry, progress)
 
 
 def all_binaries(versions: Versions) -> list[str]:
