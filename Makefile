@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 
-.PHONY: help install tools up test test-unit test-go test-e2e test-faults bench lint format clean
+.PHONY: help install browser tools up test test-unit test-go test-e2e test-faults bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -16,13 +16,16 @@ install:  ## Python environment from uv.lock (installs uv itself when missing)
 		python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --locked --all-extras
 
+browser:  ## Debian's chromium for the browser tests (apt-get, only when missing; needs root then)
+	bash scripts/install-browser.sh
+
 tools: install  ## build the pinned upstream binaries (cached per version)
 	$(RUN) kansoku tools install
 
 up: tools  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
 	$(RUN) kansoku up
 
-test: tools lint test-go  ## lint, Go tests, then unit and end-to-end tests against the real binaries
+test: tools browser lint test-go  ## lint, Go tests, then unit and end-to-end tests against the real binaries
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
@@ -31,7 +34,7 @@ test-unit: install  ## unit tests only
 test-go:  ## Go tests of the collector components kept in collector/ (series_limit)
 	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done
 
-test-e2e: tools  ## end-to-end tests only
+test-e2e: tools browser  ## end-to-end tests only
 	$(RUN) pytest -m e2e $(PYTEST_ARGS)
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)

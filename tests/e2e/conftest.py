@@ -11,12 +11,16 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from browser import browser, page, page_events
 from e2e_stack import down, up_detached
 
 from kansoku import conventions as cv
 from kansoku.stack import state as st
 from kansoku.stack.components import needed_binaries
 from kansoku.tools import lookup
+
+# The browser fixtures (tests/e2e/browser.py), for every e2e test module.
+__all__ = ["browser", "page", "page_events"]
 
 
 @pytest.fixture(scope="session", autouse=True)
