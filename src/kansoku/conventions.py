@@ -239,3 +239,13 @@ ALERT_COLLECTOR_QUEUE_FULL = "CollectorQueueNearlyFull"
 ALERT_COLLECTOR_SERIES_LIMITED = "CollectorSeriesLimited"
 # The series_limit processor's counter (collector/serieslimitprocessor), as scraped from :8888.
 COLLECTOR_SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"
+
+# --- console (names owned by kansoku.console) ---
+CONSOLE = "console"
+# Same-origin paths the console's server proxies to each backend (docs/console.md says why).
+CONSOLE_PROXY_PROMETHEUS = "/api/prometheus"
+CONSOLE_PROXY_JAEGER = "/api/jaeger"
+CONSOLE_PROXY_PREFIX = "/api/"
+CONSOLE_DASHBOARDS_PATH = "/dashboards"  # GET /dashboards/<uid>.json: the Perses JSON
+CONSOLE_STATUS_PATH = "/api/status"  # each component's health, what the landing page shows
+ENV_CONSOLE_ASSETS = "KANSOKU_CONSOLE_ASSETS"  # a built console (dist/) instead of the cache

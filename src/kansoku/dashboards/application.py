@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard
-
 from kansoku import conventions as cv
-from kansoku.dashboards import panels
+from kansoku.dashboards import model, panels
 from kansoku.dashboards import promql as q
 
 TITLE = "Application metrics (kansoku)"
@@ -107,7 +105,7 @@ def _series(
     return panels.timeseries_panel(title, description, [make(expr, legend)], unit=unit)
 
 
-def _server_row(board: dashboard.Dashboard) -> None:
+def _server_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Server: http.server.*"))
     by_status = [cv.LABEL_SERVICE, cv.LABEL_STATUS]
     active = f"sum by ({cv.LABEL_SERVICE}, {cv.LABEL_METHOD}) ({q.sel(ACTIVE, SERVICE)})"
@@ -156,7 +154,7 @@ def _server_row(board: dashboard.Dashboard) -> None:
         board.with_panel(panel)
 
 
-def _client_row(board: dashboard.Dashboard) -> None:
+def _client_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Client: http.client.* (calls to dependencies)"))
     for panel in (
         _series(
@@ -187,7 +185,7 @@ def _client_row(board: dashboard.Dashboard) -> None:
         board.with_panel(panel)
 
 
-def variables() -> list[dashboard.QueryVariable]:
+def variables() -> list[model.QueryVariable]:
     names = f'{{__name__=~"{SERVER_REQUESTS}|{CLIENT_REQUESTS}"}}'
     chained = f'{{__name__=~"{SERVER_REQUESTS}|{CLIENT_REQUESTS}", {SERVICE}}}'
     return [
@@ -200,11 +198,11 @@ def variables() -> list[dashboard.QueryVariable]:
     ]
 
 
-def application_dashboard() -> dict[str, Any]:
-    """The Application metrics dashboard as JSON data."""
+def application_dashboard() -> model.Dashboard:
+    """The Application metrics dashboard as a neutral model."""
     board = panels.board(cv.DASHBOARD_APPLICATION_UID, TITLE, DESCRIPTION, ["red"])
     for variable in variables():
         board.with_variable(variable)
     _server_row(board)
     _client_row(board)
-    return panels.to_json(board)
+    return board

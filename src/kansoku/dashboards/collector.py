@@ -16,11 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard, timeseries
-
 from kansoku import conventions as cv
 from kansoku import locations
-from kansoku.dashboards import panels
+from kansoku.dashboards import model, panels
 from kansoku.dashboards import promql as q
 
 TITLE = "Collector health (kansoku)"
@@ -59,7 +57,9 @@ def memory_defaults(collector_yaml: Path | None = None) -> tuple[int, int]:
     return found[0], found[1]
 
 
-def _per_signal(title: str, description: str, metric: str, label: str) -> timeseries.Panel:
+def _per_signal(
+    title: str, description: str, metric: str, label: str, *, width: int = 12
+) -> model.Panel:
     queries = [
         panels.query(
             q.sum_rate(f"{metric}_{signal}", C, labels=[label]),
@@ -68,10 +68,10 @@ def _per_signal(title: str, description: str, metric: str, label: str) -> timese
         )
         for i, signal in enumerate(SIGNALS)
     ]
-    return panels.timeseries_panel(title, description, queries, unit="short", width=12)
+    return panels.timeseries_panel(title, description, queries, unit="short", width=width)
 
 
-def _dropped(title: str, description: str, kind: str) -> timeseries.Panel:
+def _dropped(title: str, description: str, kind: str) -> model.Panel:
     queries = [
         panels.query(
             q.or_zero(
@@ -85,7 +85,7 @@ def _dropped(title: str, description: str, kind: str) -> timeseries.Panel:
     return panels.timeseries_panel(title, description, queries, unit="short", width=12)
 
 
-def _flow_row(board: dashboard.Dashboard) -> None:
+def _flow_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Throughput per signal"))
     board.with_panel(
         panels.status_panel(
@@ -102,7 +102,8 @@ def _flow_row(board: dashboard.Dashboard) -> None:
             "Items the receivers pushed into the pipelines, per receiver and signal.",
             "otelcol_receiver_accepted",
             "receiver",
-        ).span(9)
+            width=9,
+        )
     )
     board.with_panel(
         _per_signal(
@@ -111,11 +112,12 @@ def _flow_row(board: dashboard.Dashboard) -> None:
             "the log file (log records).",
             "otelcol_exporter_sent",
             "exporter",
-        ).span(9)
+            width=9,
+        )
     )
 
 
-def _loss_row(board: dashboard.Dashboard) -> None:
+def _loss_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Refused, failed and dropped"))
     board.with_panel(
         _per_signal(
@@ -268,17 +270,17 @@ def _memory_panels() -> list[Any]:
     return [memory, cpu, wal]
 
 
-def _variables(board: dashboard.Dashboard) -> None:
+def _variables(board: model.Dashboard) -> None:
     limit, spike = memory_defaults()
     for name, label, value in (
         (MEMORY_LIMIT_VARIABLE, "memory limit (MiB)", limit),
         (MEMORY_SPIKE_VARIABLE, "spike limit (MiB)", spike),
     ):
-        board.with_variable(dashboard.TextBoxVariable(name).label(label).default_value(str(value)))
+        board.with_variable(model.TextVariable(name, label, str(value)))
 
 
-def collector_dashboard() -> dict[str, Any]:
-    """The Collector health dashboard as JSON data."""
+def collector_dashboard() -> model.Dashboard:
+    """The Collector health dashboard as a neutral model."""
     board = panels.board(cv.DASHBOARD_COLLECTOR_UID, TITLE, DESCRIPTION, ["collector"])
     _variables(board)
     _flow_row(board)
@@ -286,4 +288,4 @@ def collector_dashboard() -> dict[str, Any]:
     board.with_row(panels.row("Queues, memory and CPU"))
     for panel in (*_queue_panels(), *_memory_panels()):
         board.with_panel(panel)
-    return panels.to_json(board)
+    return board

@@ -1,4 +1,5 @@
-"""``kansoku dashboards``: generate the Grafana dashboards; check they are current and parse.
+"""``kansoku dashboards``: generate the dashboards (Grafana and Perses JSON); check they are
+current and parse.
 
 Thin over the library: :mod:`kansoku.dashboards.catalog` builds and compares the files,
 :mod:`kansoku.dashboards.queries` runs ``promtool`` over every expression.
@@ -32,18 +33,19 @@ def _catalog() -> ModuleType:
 
 @click.group("dashboards")
 def dashboards() -> None:
-    """Grafana dashboards as code: Python builders become config/grafana/dashboards/*.json."""
+    """Dashboards as code: one Python definition each becomes Grafana JSON
+    (config/grafana/dashboards/) and Perses JSON for the console (config/console/dashboards/)."""
 
 
 @dashboards.command("generate")
 @_ROOT
 def generate(root: Path | None) -> None:
-    """Write the dashboards (the SLO dashboard comes from 'kansoku slo generate')."""
+    """Write both renderings (the SLO Grafana JSON comes from 'kansoku slo generate')."""
     catalog = _catalog()
     changed = catalog.write(_root(root))
     for path in changed:
         click.echo(f"wrote {path}")
-    click.echo(f"{len(catalog.GENERATED)} dashboards generated, {len(changed)} changed")
+    click.echo(f"{len(catalog.generate())} dashboard files generated, {len(changed)} changed")
 
 
 @dashboards.command("check")
@@ -63,7 +65,7 @@ def check(root: Path | None, use_promtool: bool) -> None:
         raise VerifyError(
             f"dashboards differ from the code; run '{catalog.COMMAND}':\n  " + "\n  ".join(problems)
         )
-    click.echo(f"{len(catalog.GENERATED)} dashboards are current")
+    click.echo(f"{len(catalog.generate())} dashboard files are current")
     if not use_promtool:
         return
     exprs = []

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard, timeseries
-
 from kansoku import conventions as cv
-from kansoku.dashboards import panels, queries
+from kansoku.dashboards import model, panels, queries
 from kansoku.dashboards import promql as q
 
 TITLE = "Overview (kansoku)"
@@ -38,7 +36,7 @@ JAEGER_JOB = f'job="{cv.JOB_JAEGER}"'
 IDLE = 'state="idle"'
 
 
-def _status_row(board: dashboard.Dashboard) -> None:
+def _status_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Status"))
     board.with_panel(
         panels.status_panel(
@@ -58,7 +56,7 @@ def _status_row(board: dashboard.Dashboard) -> None:
     )
 
 
-def _golden_row(board: dashboard.Dashboard) -> None:
+def _golden_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Golden signals per service"))
     count, bucket = f"{DURATION}_count", f"{DURATION}_bucket"
     signals = [
@@ -135,7 +133,7 @@ def _component_use() -> tuple[list[Any], list[Any], list[Any]]:
     return cpu, memory, errors
 
 
-def _component_row(board: dashboard.Dashboard) -> None:
+def _component_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("USE per component"))
     cpu, memory, errors = _component_use()
     fill = (
@@ -262,7 +260,7 @@ _HOST_SPECS: list[tuple[str, str, list[tuple[str, str]], str]] = [
 ]
 
 
-def _host_panels() -> list[timeseries.Panel]:
+def _host_panels() -> list[model.Panel]:
     return [
         panels.timeseries_panel(
             title,
@@ -327,7 +325,7 @@ _CLUSTER_SPECS: list[tuple[str, str, str, str, str]] = [
 ]
 
 
-def _cluster_panels() -> list[timeseries.Panel]:
+def _cluster_panels() -> list[model.Panel]:
     return [
         panels.timeseries_panel(
             title, f"{description} Kubernetes only.", [panels.query(expr, leg)], unit=unit, width=8
@@ -337,9 +335,7 @@ def _cluster_panels() -> list[timeseries.Panel]:
 
 
 # Panel title -> why it has no data outside a cluster (the local e2e check leaves them out).
-CLUSTER_ONLY: dict[str, str] = {
-    p.build().title or "": CLUSTER_ONLY_REASON for p in _cluster_panels()
-}
+CLUSTER_ONLY: dict[str, str] = {p.title: CLUSTER_ONLY_REASON for p in _cluster_panels()}
 NAMESPACES = "label_values(k8s_pod_phase, k8s_namespace_name)"
 
 
@@ -347,12 +343,12 @@ def cluster_metrics() -> list[str]:
     """Metric names only the cluster panels and the namespace variable use."""
     names = set(queries.metric_names(NAMESPACES.removeprefix("label_values(").split(",")[0]))
     for panel in _cluster_panels():
-        for target in panel.build().targets or []:
-            names |= queries.metric_names(getattr(target, "expr", "") or "")
+        for target in panel.queries:
+            names |= queries.metric_names(target.expr)
     return sorted(names)
 
 
-def variables() -> list[dashboard.QueryVariable]:
+def variables() -> list[model.QueryVariable]:
     return [
         panels.query_variable(cv.VARIABLE_NAMESPACE, "namespace", NAMESPACES, all_value=".*"),
         panels.query_variable(
@@ -361,8 +357,8 @@ def variables() -> list[dashboard.QueryVariable]:
     ]
 
 
-def overview_dashboard() -> dict[str, Any]:
-    """The Overview dashboard as JSON data."""
+def overview_dashboard() -> model.Dashboard:
+    """The Overview dashboard as a neutral model."""
     board = panels.board(cv.DASHBOARD_OVERVIEW_UID, TITLE, DESCRIPTION, ["overview"])
     for variable in variables():
         board.with_variable(variable)
@@ -375,4 +371,4 @@ def overview_dashboard() -> dict[str, Any]:
     board.with_row(panels.row(KUBERNETES_ROW))
     for panel in _cluster_panels():
         board.with_panel(panel)
-    return panels.to_json(board)
+    return board

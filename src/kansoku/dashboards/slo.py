@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
-
-from grafana_foundation_sdk.builders import dashboard, stat, timeseries
 
 from kansoku import conventions as cv
-from kansoku.dashboards import panels
+from kansoku.dashboards import model, panels
 from kansoku.slo.rules import series, windowed
 from kansoku.slo.spec import SLO, decimal_literal, format_duration
 
@@ -36,7 +33,7 @@ def _headline(slo: SLO) -> str:
     return f"Apdex (T = {threshold} ms)"
 
 
-def sli_stat(slo: SLO) -> stat.Panel:
+def sli_stat(slo: SLO) -> model.Panel:
     """The SLI over the whole period, red below the objective."""
     period = format_duration(slo.period)
     expr = f"1 - {series(windowed(cv.SLO_RECORD_ERROR_RATIO, slo.period), slo)}"
@@ -53,7 +50,7 @@ def sli_stat(slo: SLO) -> stat.Panel:
     )
 
 
-def budget_stat(service: str, slos: Sequence[SLO]) -> stat.Panel:
+def budget_stat(service: str, slos: Sequence[SLO]) -> model.Panel:
     expr = f'{cv.SLO_RECORD_BUDGET_REMAINING}{{{cv.SLO_LABEL_SERVICE}="{service}"}}'
     periods = ", ".join(sorted({format_duration(s.period) for s in slos}))
     return panels.stat_panel(
@@ -68,7 +65,7 @@ def budget_stat(service: str, slos: Sequence[SLO]) -> stat.Panel:
     )
 
 
-def exhaustion_stat(service: str) -> stat.Panel:
+def exhaustion_stat(service: str) -> model.Panel:
     expr = f'{cv.SLO_RECORD_EXHAUSTION}{{{cv.SLO_LABEL_SERVICE}="{service}"}}'
     return panels.stat_panel(
         "Time to exhaustion",
@@ -83,7 +80,7 @@ def exhaustion_stat(service: str) -> stat.Panel:
     )
 
 
-def error_rate(slo: SLO) -> timeseries.Panel:
+def error_rate(slo: SLO) -> model.Panel:
     windows = sorted({min(slo.windows), slo.exhaustion_window})
     queries = [
         panels.query(
@@ -108,7 +105,7 @@ def error_rate(slo: SLO) -> timeseries.Panel:
     )
 
 
-def burn_rates(slo: SLO) -> timeseries.Panel:
+def burn_rates(slo: SLO) -> model.Panel:
     """Each alert window's burn rate, and each pair's factor as a dashed threshold."""
     alert_windows = sorted({w for _, p in slo.pairs for w in (p.long, p.short)})
     queries = [
@@ -144,7 +141,7 @@ def burn_rates(slo: SLO) -> timeseries.Panel:
     )
 
 
-def _service_row(board: dashboard.Dashboard, service: str, slos: Sequence[SLO]) -> None:
+def _service_row(board: model.Dashboard, service: str, slos: Sequence[SLO]) -> None:
     board.with_row(panels.row(service))
     for slo in slos:
         board.with_panel(sli_stat(slo))
@@ -156,21 +153,19 @@ def _service_row(board: dashboard.Dashboard, service: str, slos: Sequence[SLO]) 
         board.with_panel(burn_rates(slo))
 
 
-def slo_dashboard(slos: Sequence[SLO]) -> dict[str, Any]:
-    """The dashboard as JSON data, services and SLOs in spec order."""
-    board = (
-        dashboard.Dashboard(TITLE)
-        .uid(cv.DASHBOARD_SLO_UID)
-        .description(DESCRIPTION)
-        .tags([cv.PROJECT, "slo"])
-        .time("now-24h", "now")
-        .refresh("1m")
-        .timezone("browser")
-        .links(panels.links(cv.PROJECT))
+def slo_dashboard(slos: Sequence[SLO]) -> model.Dashboard:
+    """The dashboard, services and SLOs in spec order."""
+    board = model.Dashboard(
+        cv.DASHBOARD_SLO_UID,
+        TITLE,
+        DESCRIPTION,
+        [cv.PROJECT, "slo"],
+        time_from="now-24h",  # budgets move slowly; an hour shows little
+        refresh="1m",
     )
     services: dict[str, list[SLO]] = {}
     for slo in slos:
         services.setdefault(slo.service, []).append(slo)
     for service, own in services.items():
         _service_row(board, service, own)
-    return panels.to_json(board)
+    return board

@@ -10,12 +10,8 @@ through the Jaeger datasource's dependency-graph query.
 
 from __future__ import annotations
 
-from typing import Any
-
-from grafana_foundation_sdk.builders import dashboard
-
 from kansoku import conventions as cv
-from kansoku.dashboards import panels
+from kansoku.dashboards import model, panels
 from kansoku.dashboards import promql as q
 
 TITLE = "Trace analytics (kansoku)"
@@ -35,7 +31,7 @@ EDGE = [cv.LABEL_SPAN_SERVICE, cv.LABEL_SPAN_NAME]
 EDGE_LEGEND = f"{{{{{cv.LABEL_SPAN_SERVICE}}}}} → {{{{{cv.LABEL_SPAN_NAME}}}}}"
 
 
-def _operation_row(board: dashboard.Dashboard) -> None:
+def _operation_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Per operation of $service (from spans)"))
     board.with_panel(
         panels.timeseries_panel(
@@ -85,7 +81,7 @@ def _operation_row(board: dashboard.Dashboard) -> None:
     )
 
 
-def _services_row(board: dashboard.Dashboard) -> None:
+def _services_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Across services"))
     board.with_panel(
         panels.timeseries_panel(
@@ -131,7 +127,7 @@ def _services_row(board: dashboard.Dashboard) -> None:
     )
 
 
-def _jaeger_row(board: dashboard.Dashboard) -> None:
+def _jaeger_row(board: model.Dashboard) -> None:
     board.with_row(panels.row("Traces (Jaeger)"))
     service = f"${cv.VARIABLE_SERVICE}"
     board.with_panel(
@@ -160,18 +156,18 @@ def _jaeger_row(board: dashboard.Dashboard) -> None:
     )
 
 
-def variables() -> list[dashboard.QueryVariable]:
+def variables() -> list[model.QueryVariable]:
     """One service at a time: the Jaeger search takes a single service."""
     definition = f"label_values({CALLS}, {cv.LABEL_SPAN_SERVICE})"
     return [panels.query_variable(cv.VARIABLE_SERVICE, "service", definition, multi=False)]
 
 
-def traces_dashboard() -> dict[str, Any]:
-    """The Trace analytics dashboard as JSON data."""
+def traces_dashboard() -> model.Dashboard:
+    """The Trace analytics dashboard as a neutral model."""
     board = panels.board(cv.DASHBOARD_TRACES_UID, TITLE, DESCRIPTION, ["traces"])
     for variable in variables():
         board.with_variable(variable)
     _operation_row(board)
     _services_row(board)
     _jaeger_row(board)
-    return panels.to_json(board)
+    return board

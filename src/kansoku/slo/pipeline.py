@@ -78,7 +78,8 @@ def test_files(slo: SLO) -> dict[str, dict[str, Any]]:
 
 
 def stage_dashboard(build: Build) -> None:
-    build.dashboard = import_builders("kansoku.dashboards.slo").slo_dashboard(build.slos)
+    board = import_builders("kansoku.dashboards.slo").slo_dashboard(build.slos)
+    build.dashboard = import_builders("kansoku.dashboards.render.grafana").render(board)
 
 
 STAGES: tuple[tuple[str, Callable[[Build], None]], ...] = (

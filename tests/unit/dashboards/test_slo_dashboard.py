@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from kansoku import conventions as cv
-from kansoku.dashboards.slo import slo_dashboard
+from kansoku.dashboards.render import grafana
+from kansoku.dashboards.slo import slo_dashboard as _board
 from kansoku.slo import loader, pipeline, rules
 from kansoku.slo.spec import SLO
 
@@ -17,6 +18,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 def _slos() -> list[SLO]:
     return loader.load_dir(REPO / "config" / "slo")
+
+
+def slo_dashboard(slos: list[SLO]) -> dict[str, Any]:
+    return grafana.render(_board(slos))
 
 
 def _panels(board: dict[str, Any]) -> list[dict[str, Any]]:
