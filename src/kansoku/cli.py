@@ -16,7 +16,7 @@ from kansoku.errors import KansokuError
 from kansoku.stack import components, local, ports
 from kansoku.stack import state as st
 from kansoku.stack.table import render, stack_table
-from kansoku.tools import lookup, versions
+from kansoku.tools import lookup, versions, webui
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,14 +63,15 @@ def cli() -> None:
 
 @cli.group()
 def tools() -> None:
-    """The pinned upstream binaries (collector, Prometheus, promtool, Jaeger, ...)."""
+    """The pinned upstream binaries (collector, Prometheus, promtool, Jaeger, ...) and UIs."""
 
 
 @tools.command("install")
 @click.argument("binaries", nargs=-1)
 @handle_errors
 def tools_install(binaries: tuple[str, ...]) -> None:
-    """Build the pinned BINARIES (default: all) that are missing into the per-version cache."""
+    """Build the pinned BINARIES (default: all, and the web UIs such as prometheus-ui) that
+    are missing into the per-version cache."""
     resolved = lookup.install(binaries, progress=_err)
     click.echo(
         render(["binary", "source", "path"], [[r.binary, r.source, str(r.path)] for r in resolved])
@@ -90,6 +91,10 @@ def tools_list() -> None:
             except KansokuError:
                 where = "(not installed)"
             rows.append([binary, tool.release, f"{tool.module}@{tool.version}", where])
+    for ui in webui.recipes(pinned):
+        built = webui.installed(ui)
+        source = f"{ui.tool.module}@{ui.tool.version}/{ui.source}"
+        rows.append([ui.name, ui.tool.release, source, str(built or "(not installed)")])
     click.echo(render(["binary", "release", "module", "path"], rows))
 
 
@@ -178,7 +183,7 @@ def up(
         collector_debug=collector_debug,
         retention=retention,
     )
-    specs = local.prepare(settings, fresh=fresh)
+    specs = local.prepare(settings, fresh=fresh, report=_err)
     if detach:
         argv = [a for a in sys.argv[1:] if a not in ("--detach", "--fresh")]
         argv += ["--data-dir", str(settings.data_dir)]

@@ -82,7 +82,7 @@ def bench_stack(
         extra_env=dict(extra_env or {}),
     )
     try:
-        specs = local.prepare(settings)
+        specs = local.prepare(settings, report=report)
         state = local.new_state(settings)
         supervisor = Supervisor(specs, state, base / "logs", report=report)
         supervisor.start_all()

@@ -36,12 +36,18 @@ def prepare(
     *,
     fresh: bool = False,
     binaries: dict[str, Path] | None = None,
+    report: Report = print,
 ) -> list[components.ComponentSpec]:
-    """Checks that need nothing started: binaries, a free data dir, every port free."""
+    """Checks that need nothing started: binaries, a free data dir, every port free.
+
+    A component's notes (something missing that it can run without) are reported here.
+    """
     _refuse_if_running(settings.data_dir)
     if binaries is None:
         binaries = {b: lookup.resolve(b).path for b in components.needed_binaries()}
     specs = components.build_specs(settings, binaries)
+    for note in (n for s in specs for n in s.notes):
+        report(f"warning: {note}")
     ports.preflight(settings.ports, [k for s in specs for k in s.port_keys], settings.bind_address)
     if fresh and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)

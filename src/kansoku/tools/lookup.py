@@ -16,6 +16,7 @@ from pathlib import Path
 from kansoku import conventions, locations
 from kansoku.errors import ToolError
 from kansoku.tools import build as builder
+from kansoku.tools import webui
 from kansoku.tools.versions import Tool, Versions, load
 
 _VERSION_ARGS: dict[str, list[str]] = {
@@ -121,16 +122,28 @@ def all_binaries(versions: Versions) -> list[str]:
     return [b for tool in versions.tools.values() for b in tool.binaries]
 
 
+def resolve_ui(recipe: webui.UiRecipe, *, progress: builder.Progress = _stderr) -> Resolved:
+    """Build (or find in the cache) one tool's web UI; ``path`` is its entry with ``static/``."""
+    entry, source = webui.install(recipe, progress)
+    return Resolved(recipe.name, entry, source)
+
+
 def install(
     binaries: Sequence[str] = (), *, progress: builder.Progress = _stderr
 ) -> list[Resolved]:
-    """Make the pinned binaries named (default: all) available, building what is missing."""
+    """Make the pinned binaries and web UIs named (default: all) available, building what is
+    missing; the UIs come after the binaries, so a UI build failure keeps every binary."""
     versions = load()
-    known = all_binaries(versions)
+    uis = {r.name: r for r in webui.recipes(versions)}
+    known = [*all_binaries(versions), *uis]
     unknown = [b for b in binaries if b not in known]
     if unknown:
         raise ToolError(
             f"no pinned binary named {', '.join(unknown)} in tools/versions.yaml; "
             f"expected one of {', '.join(known)}"
         )
-    return [resolve(b, versions=versions, build=True, progress=progress) for b in binaries or known]
+    wanted = list(binaries) or known
+    resolved = [
+        resolve(b, versions=versions, build=True, progress=progress) for b in wanted if b not in uis
+    ]
+    return resolved + [resolve_ui(uis[n], progress=progress) for n in wanted if n in uis]

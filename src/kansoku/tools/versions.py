@@ -33,6 +33,9 @@ class Tool:
     ldflags: str = ""
     method: str = "go-install"  # "go-install", "wrapper-module" or "collector-builder"
     recipe: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The ``ui:`` section (a web UI built from the module's source, see tools/webui.py); kept
+    # out of ``recipe``, so a UI pin never rebuilds the binaries.
+    ui: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def recipe_hash(self) -> str:
@@ -143,7 +146,8 @@ def _go_tool(name: str, section: Any, file: str) -> Tool:
         binaries=dict(_require(section, "binaries", name, file)),
         ldflags=" ".join(str(section.get("ldflags", "")).split()),
         method=method,
-        recipe=section,
+        recipe={k: v for k, v in section.items() if k != "ui"},
+        ui=section.get("ui"),
     )
 
 

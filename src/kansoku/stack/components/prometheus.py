@@ -1,4 +1,10 @@
-"""Prometheus: the metrics store, started beside this host's scrape targets and the rules."""
+"""Prometheus: the metrics store, started beside this host's scrape targets and the rules.
+
+A module build serves its web UI from ``static/mantine-ui`` under its working directory, so
+Prometheus starts in the ``prometheus-ui`` cache entry (``kansoku tools install`` builds it).
+That directory's name matters: Prometheus looks elsewhere when it is named ``prometheus``,
+``web`` or ``ui``, and the entry's versioned name is none of those.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from pathlib import Path
 
 from kansoku import conventions as cv
 from kansoku import locations
+from kansoku.errors import KansokuError
 from kansoku.stack.components.spec import ComponentSpec, StackSettings
+from kansoku.tools import versions, webui
 
 BINARIES = ("prometheus",)
 STAGE = 0  # a store: needs nothing else to start
@@ -32,9 +40,30 @@ def _write_targets(settings: StackSettings, etc: Path) -> None:
         (etc / "targets" / f"{job}.json").write_text(json.dumps(body, indent=2) + "\n")
 
 
+UI_MISSING = (
+    "the Prometheus web UI is not built, so {url} serves only the HTTP API; "
+    "build it with 'kansoku tools install {name}' and start the stack again"
+)
+
+
+def web_ui() -> tuple[Path | None, str]:
+    """The built UI's cache entry (``None`` when missing) and the name that builds it."""
+    try:
+        recipe = webui.recipe_named(versions.load(), f"{cv.PROMETHEUS}-ui")
+    except KansokuError:
+        return None, f"{cv.PROMETHEUS}-ui"  # a bad versions file is reported by the binaries
+    if recipe is None:
+        return None, f"{cv.PROMETHEUS}-ui"
+    return webui.installed(recipe), recipe.name
+
+
 def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
     source = locations.config_dir() / "prometheus"
-    etc = settings.data_dir / "prometheus" / "etc"
+    # Absolute: Prometheus runs in the UI's directory, not the caller's.
+    data = settings.data_dir.resolve()
+    etc = data / "prometheus" / "etc"
+    ui_dir, ui_name = web_ui()
+    notes = () if ui_dir else (UI_MISSING.format(url=settings.url("prometheus"), name=ui_name),)
 
     def prepare() -> None:
         # Prometheus resolves targets/ and rules/ relative to its config file, so the file is
@@ -49,7 +78,7 @@ def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentS
     argv = [
         str(binaries["prometheus"]),
         f"--config.file={etc / 'prometheus.yaml'}",
-        f"--storage.tsdb.path={settings.data_dir / 'prometheus' / 'tsdb'}",
+        f"--storage.tsdb.path={data / 'prometheus' / 'tsdb'}",
         f"--storage.tsdb.retention.time={settings.retention}",
         f"--web.listen-address={settings.hostport('prometheus')}",
         *FLAGS,
@@ -64,5 +93,7 @@ def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentS
             settings.url("prometheus"),
             prepare,
             stage=STAGE,
+            cwd=ui_dir,
+            notes=notes,
         )
     ]

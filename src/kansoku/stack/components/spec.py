@@ -49,6 +49,7 @@ class ComponentSpec:
     startup_timeout: float = 60.0
     stage: int = 0  # components of one stage start together (see Supervisor)
     cwd: Path | None = None  # working directory (default: the supervisor's)
+    notes: tuple[str, ...] = ()  # warnings 'kansoku up' prints once, before starting anything
 
 
 def port_keys(component: str) -> tuple[str, ...]:
