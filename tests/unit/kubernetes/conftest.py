@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 from kube_render import (
+    COMPONENTS,
     KUBERNETES,
     OVERLAYS,
     RENDERINGS,
-    WITH_SERVICEMONITORS,
     Rendering,
     build,
     parse,
@@ -37,20 +37,22 @@ def renderings(
     out: dict[str, Rendering] = {}
     for overlay in OVERLAYS:
         out[overlay] = parse(overlay, build(kustomize, KUBERNETES / "overlays" / overlay))
-    # Kustomize refuses absolute paths to other kustomizations: refer to them relatively.
-    user = tmp_path_factory.mktemp("user-overlay")
-    rel = Path(os.path.relpath(KUBERNETES, user))
-    (user / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [str(rel / "overlays" / "production")],
-                "components": [str(rel / "components" / "servicemonitors")],
-            }
+    for name, component in COMPONENTS.items():
+        # A user's overlay: production plus the component. Kustomize refuses absolute
+        # paths to other kustomizations, so refer to them relatively.
+        user = tmp_path_factory.mktemp(f"user-overlay-{component}")
+        rel = Path(os.path.relpath(KUBERNETES, user))
+        (user / "kustomization.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                    "kind": "Kustomization",
+                    "resources": [str(rel / "overlays" / "production")],
+                    "components": [str(rel / "components" / component)],
+                }
+            )
         )
-    )
-    out[WITH_SERVICEMONITORS] = parse(WITH_SERVICEMONITORS, build(kustomize, user))
+        out[name] = parse(name, build(kustomize, user))
     return out
 
 

@@ -15,9 +15,10 @@ from kansoku import locations
 ROOT = locations.project_root()
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 OVERLAYS = ("dev", "production")
-# The optional component is rendered on top of the production overlay.
+# The optional components are each rendered on top of the production overlay.
 WITH_SERVICEMONITORS = "production+servicemonitors"
-RENDERINGS = (*OVERLAYS, WITH_SERVICEMONITORS)
+COMPONENTS = {WITH_SERVICEMONITORS: "servicemonitors"}
+RENDERINGS = (*OVERLAYS, *COMPONENTS)
 
 
 @dataclass

@@ -41,9 +41,24 @@ def test_namespaces_enforce_the_restricted_profile(rendering: Rendering) -> None
         assert RESTRICTED_LABELS.items() <= namespace["metadata"]["labels"].items()
 
 
+# Every workload the overlays render, by kind/name: a new one is added here on purpose.
+WORKLOADS = {
+    "Deployment/otel-collector",
+    "DaemonSet/otel-agent",
+    "Deployment/prometheus",
+    "Deployment/jaeger",
+    "Deployment/grafana",
+    "StatefulSet/victorialogs",
+    "Deployment/shop-backend",
+    "Deployment/shop-frontend",
+    "Deployment/loadgen",
+}
+
+
 def test_every_pod_meets_the_restricted_profile(rendering: Rendering) -> None:
     workloads = list(pod_specs(rendering))
-    assert len(workloads) == 8
+    expected = WORKLOADS | ({"StatefulSet/loki"} if rendering.name.endswith("+loki") else set())
+    assert {where for where, _ in workloads} == expected
     for where, spec in workloads:
         pod = spec.get("securityContext", {})
         assert pod.get("runAsNonRoot") is True, where
@@ -65,9 +80,28 @@ def test_every_pod_meets_the_restricted_profile(rendering: Rendering) -> None:
             assert not any("hostPort" in p for p in container.get("ports", [])), name
 
 
+def _volumes(rendering: Rendering, where: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The pod's volumes by name, with a StatefulSet's claim templates as claims."""
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    kind, name = where.split("/")
+    if kind == "StatefulSet":
+        for claim in rendering.find(kind, name)["spec"].get("volumeClaimTemplates", []):
+            claim_name = claim["metadata"]["name"]
+            volumes[claim_name] = {"name": claim_name, "persistentVolumeClaim": {}}
+    return volumes
+
+
+def _written_by_init(spec: dict[str, Any], volume: str) -> bool:
+    return any(
+        m["name"] == volume and not m.get("readOnly", False)
+        for c in spec.get("initContainers", [])
+        for m in c.get("volumeMounts", [])
+    )
+
+
 def test_writable_paths_are_explicit_volumes(rendering: Rendering) -> None:
     for where, spec in pod_specs(rendering):
-        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        volumes = _volumes(rendering, where, spec)
         for container in _containers(spec):
             for mount in container.get("volumeMounts", []):
                 volume = volumes[mount["name"]]
@@ -80,7 +114,10 @@ def test_writable_paths_are_explicit_volumes(rendering: Rendering) -> None:
                     if "emptyDir" in volume:
                         assert volume["emptyDir"].get("sizeLimit"), (where, mount["name"])
                 else:
-                    assert not ({"emptyDir", "persistentVolumeClaim"} & set(volume)), (
+                    # A data volume mounted read-only is a mistake, unless an init
+                    # container fills it for the main one (Grafana's plugins).
+                    data = {"emptyDir", "persistentVolumeClaim"} & set(volume)
+                    assert not data or _written_by_init(spec, mount["name"]), (
                         where,
                         mount["mountPath"],
                         "data volume mounted read-only",
@@ -89,6 +126,10 @@ def test_writable_paths_are_explicit_volumes(rendering: Rendering) -> None:
 
 def test_every_container_has_requests_limits_and_both_probes(rendering: Rendering) -> None:
     for where, spec in pod_specs(rendering):
+        for container in spec.get("initContainers", []):
+            resources = container.get("resources", {})
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(resources.get(kind, {})), (where, kind)
         for container in spec["containers"]:
             name = f"{where}/{container['name']}"
             resources = container.get("resources", {})
@@ -244,6 +285,8 @@ def test_dev_has_no_volumes_and_production_persists_prometheus(
     assert not dev.of_kind("PersistentVolumeClaim")
     for where, spec in pod_specs(dev):
         assert not any("persistentVolumeClaim" in v for v in spec.get("volumes", [])), where
+    for statefulset in dev.of_kind("StatefulSet"):
+        assert not statefulset["spec"].get("volumeClaimTemplates"), statefulset["metadata"]
     production = renderings["production"]
     claim = production.find("PersistentVolumeClaim", "prometheus-data", "observability")
     spec = production.find("Deployment", "prometheus")["spec"]

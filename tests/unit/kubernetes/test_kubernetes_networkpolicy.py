@@ -38,7 +38,7 @@ def _port(number: int, protocol: str = "TCP") -> str:
 
 def _endpoints(rendering: Rendering) -> list[Endpoint]:
     out = []
-    for i, obj in enumerate(rendering.of_kind("Deployment", "DaemonSet")):
+    for i, obj in enumerate(rendering.of_kind("Deployment", "DaemonSet", "StatefulSet")):
         template = obj["spec"]["template"]
         ports = tuple(
             _port(p["containerPort"], p.get("protocol", "TCP"))
@@ -214,6 +214,7 @@ DNS = {
         "prometheus",
         "jaeger",
         "grafana",
+        "victorialogs",
         "shop-backend",
         "shop-frontend",
         "loadgen",
@@ -236,6 +237,10 @@ INTENDED: set[Flow] = (
     | {
         ("otel-agent", "external", "10250/TCP"),  # kubelets
         ("otel-collector", "jaeger", "4317/TCP"),  # traces
+        ("otel-collector", "victorialogs", "9428/TCP"),  # logs (OTLP/HTTP ingest)
+        ("grafana", "victorialogs", "9428/TCP"),  # LogsQL queries
+        ("prometheus", "victorialogs", "9428/TCP"),  # scrapes
+        ("grafana", "external", "443/TCP"),  # the logs plugin's download (init container)
         ("otel-collector", "prometheus", "9090/TCP"),  # remote write
         ("otel-agent", "prometheus", "9090/TCP"),  # remote write (cluster metrics)
         ("jaeger", "prometheus", "9090/TCP"),  # Monitor tab (SPM)
@@ -261,10 +266,22 @@ SCRAPER_EXTRA: set[Flow] = {
 }
 
 
+LOKI_EXTRA: set[Flow] = {
+    # components/loki: OTLP in from the collector, queries from Grafana, scrapes; DNS.
+    ("otel-collector", "loki", "3100/TCP"),
+    ("grafana", "loki", "3100/TCP"),
+    ("prometheus", "loki", "3100/TCP"),
+    ("loki", "kube-dns", "53/UDP"),
+    ("loki", "kube-dns", "53/TCP"),
+}
+
+
 def _intended(name: str) -> set[Flow]:
     if name == "dev":
         return INTENDED
     extra = PRODUCTION_EXTRA | (SCRAPER_EXTRA if name.endswith("servicemonitors") else set())
+    if name.endswith("+loki"):
+        extra |= LOKI_EXTRA
     return INTENDED | extra
 
 
@@ -284,6 +301,9 @@ def test_reachability_matrix_equals_the_intended_one(rendering: Rendering) -> No
         ("shop-backend", "prometheus", "9090/TCP"),
         ("grafana", "jaeger", "4317/TCP"),
         ("loadgen", "shop-backend", "8081/TCP"),
+        ("shop-backend", "victorialogs", "9428/TCP"),
+        ("stranger", "victorialogs", "9428/TCP"),
+        ("victorialogs", "external", "443/TCP"),
     ],
 )
 def test_forbidden_flows_are_blocked(rendering: Rendering, src: str, dst: str, port: str) -> None:

@@ -23,6 +23,7 @@ def test_overlay_renders_both_namespaces_and_every_workload(rendering: Rendering
         ("Deployment", "prometheus"),
         ("Deployment", "jaeger"),
         ("Deployment", "grafana"),
+        ("StatefulSet", "victorialogs"),
         ("Deployment", "shop-backend"),
         ("Deployment", "shop-frontend"),
         ("Deployment", "loadgen"),
