@@ -107,6 +107,8 @@ def test_grafana_installs_the_plugin_into_an_empty_dir(rendering: Rendering) -> 
     assert command[-3:-1] == ["install", PLUGIN]
     assert re.fullmatch(r"\d+\.\d+\.\d+", command[-1]), "pin the plugin's version"
     plugins_dir = _env(main)["GF_PATHS_PLUGINS"]
+    # Nothing else writes there: Grafana's background preinstall is off.
+    assert _env(main)["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
     assert f"--pluginsDir={plugins_dir}" in command
     init_mounts = {m["mountPath"]: m for m in init["volumeMounts"]}
     main_mounts = {m["mountPath"]: m for m in main["volumeMounts"]}
