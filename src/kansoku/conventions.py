@@ -54,6 +54,8 @@ PORTS: tuple[Port, ...] = (
     Port("collector-pprof", COLLECTOR, 1777, "pprof"),
     Port("shop-backend", SHOP_BACKEND, 8081, "shop JSON API"),
     Port("shop-frontend", SHOP_FRONTEND, 8080, "shop web pages"),
+    Port("alertmanager", "alertmanager", 9093, "Alertmanager UI and API"),
+    Port("alert-receiver", "alert-receiver", 9095, "local notification receiver"),
 )
 
 PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
@@ -197,7 +199,8 @@ SLO_SEVERITIES: tuple[str, ...] = ("page", "ticket")
 SLO_ALERT_BURN = "ErrorBudgetBurn"  # one rule per window pair, told apart by the window labels
 SLO_ERROR_STATUS_REGEX = "5.."  # default bad events of an availability SLI
 SLO_RULE_FILE_PREFIX = "slo-"  # config/prometheus/rules/slo-<slo id>.yaml
-SLO_RUNBOOK_URL = "docs/slo.md#when-an-error-budget-alert-fires"
+# The runbook anchor, joined to a base URL (``kansoku slo generate --runbook-base-url``).
+SLO_RUNBOOK_PATH = "slo.md#when-an-error-budget-alert-fires"
 # Grafana
 DATASOURCE_PROMETHEUS_UID = "prometheus"
 DATASOURCE_JAEGER_UID = "jaeger"
@@ -249,3 +252,39 @@ CONSOLE_PROXY_PREFIX = "/api/"
 CONSOLE_DASHBOARDS_PATH = "/dashboards"  # GET /dashboards/<uid>.json: the Perses JSON
 CONSOLE_STATUS_PATH = "/api/status"  # each component's health, what the landing page shows
 ENV_CONSOLE_ASSETS = "KANSOKU_CONSOLE_ASSETS"  # a built console (dist/) instead of the cache
+
+# --- alerting (names owned by kansoku.alerting) ---
+ALERTMANAGER = "alertmanager"
+ALERT_RECEIVER = "alert-receiver"
+# Links in alerts are absolute, so a pager or chat client can open them. The defaults serve a
+# person at this machine: the local receiver serves docs/ (the runbooks) and port 3000 is
+# Grafana's (a port-forward in Kubernetes) and the local console's. A deployment regenerates
+# the rules with its own bases (docs/alerting.md).
+RUNBOOK_BASE_URL = "http://127.0.0.1:9095/docs/"
+DASHBOARD_BASE_URL = "http://127.0.0.1:3000"
+# External labels on every alert, from the environment of Prometheus (config/prometheus).
+ENV_CLUSTER = "KANSOKU_CLUSTER"
+ENV_ENVIRONMENT = "KANSOKU_ENVIRONMENT"
+LABEL_CLUSTER = "cluster"
+LABEL_ENVIRONMENT = "environment"
+LOCAL_CLUSTER = "local"
+LOCAL_ENVIRONMENT = "local"
+# Labels the Alertmanager routes on (config/alertmanager/alertmanager.yaml).
+LABEL_TEAM = "team"
+ALERT_WATCHDOG = "Watchdog"  # always firing: the dead man's switch
+WATCHDOG_RULE_FILE = "watchdog.yaml"
+JOB_ALERTMANAGER = "alertmanager"
+# Files beside alertmanager.yaml (relative to it) that hold receiver URLs and secrets.
+ALERTMANAGER_SECRETS_DIR = "secrets"
+ALERTMANAGER_URL_FILES: tuple[str, ...] = (
+    "default-webhook-url",
+    "page-webhook-url",
+    "ticket-webhook-url",
+    "shop-page-webhook-url",
+    "shop-ticket-webhook-url",
+    "watchdog-webhook-url",
+)
+# The local receiver: notifications in append-only JSON lines under the data dir.
+ALERT_RECEIVER_WEBHOOK_PATH = "/webhook"  # /webhook/<receiver name>
+ALERT_RECEIVER_DOCS_PATH = "/docs/"
+ALERT_RECEIVER_LOG = "alert-receiver/notifications.jsonl"  # under the data dir

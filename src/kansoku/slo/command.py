@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import VerifyError
 from kansoku.slo import loader, output, pipeline, promtool
@@ -35,6 +36,20 @@ _ROOT = click.option(
 )
 
 
+_RUNBOOK = click.option(
+    "--runbook-base-url",
+    default=cv.RUNBOOK_BASE_URL,
+    show_default=True,
+    help="Where the docs (the runbooks) are served; alerts link to <base>/slo.md#….",
+)
+_DASHBOARD = click.option(
+    "--dashboard-base-url",
+    default=cv.DASHBOARD_BASE_URL,
+    show_default=True,
+    help="Grafana (or the local console); alerts link to <base>/d/<uid>.",
+)
+
+
 @click.group("slo")
 def slo() -> None:
     """SLOs as code: specs in config/slo become Prometheus rules, tests and a dashboard."""
@@ -43,9 +58,17 @@ def slo() -> None:
 @slo.command("generate")
 @_SPECS
 @_ROOT
-def generate(spec_dir: Path | None, root: Path | None) -> None:
+@_RUNBOOK
+@_DASHBOARD
+def generate(
+    spec_dir: Path | None, root: Path | None, runbook_base_url: str, dashboard_base_url: str
+) -> None:
     """Write rules, promtool tests and the SLO dashboard from the specs."""
-    files = pipeline.generate(loader.load_dir(_spec_dir(spec_dir)))
+    files = pipeline.generate(
+        loader.load_dir(_spec_dir(spec_dir)),
+        runbook_base_url=runbook_base_url,
+        dashboard_base_url=dashboard_base_url,
+    )
     changed = output.write(files, _root(root))
     for path in changed:
         click.echo(f"wrote {path}")
@@ -61,10 +84,22 @@ def generate(spec_dir: Path | None, root: Path | None) -> None:
     default=True,
     help="Also run promtool check rules and promtool test rules (default: on).",
 )
-def check(spec_dir: Path | None, root: Path | None, use_promtool: bool) -> None:
+@_RUNBOOK
+@_DASHBOARD
+def check(
+    spec_dir: Path | None,
+    root: Path | None,
+    use_promtool: bool,
+    runbook_base_url: str,
+    dashboard_base_url: str,
+) -> None:
     """Fail when generated files are stale, or when promtool rejects them."""
     base = _root(root)
-    files = pipeline.generate(loader.load_dir(_spec_dir(spec_dir)))
+    files = pipeline.generate(
+        loader.load_dir(_spec_dir(spec_dir)),
+        runbook_base_url=runbook_base_url,
+        dashboard_base_url=dashboard_base_url,
+    )
     problems = output.drift(files, base)
     if problems:
         raise VerifyError(

@@ -3,7 +3,8 @@
 A spec file describes one service::
 
     service: shop-backend
-    labels: {team: shop}              # optional, added to every series and alert
+    labels: {team: shop}              # optional, added to every series and alert; `team`
+                                      # picks the Alertmanager receivers (docs/alerting.md)
     slos:
       - name: availability
         objective: 99.9               # percent

@@ -9,7 +9,9 @@ bytes on every run, and a header naming the spec each file was generated from.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +22,7 @@ import yaml
 
 from kansoku import conventions as cv
 from kansoku.dashboards import import_builders
+from kansoku.errors import ConfigError
 from kansoku.slo import promql, rules, ruletests, validate
 from kansoku.slo.spec import SLO, decimal_literal, format_duration
 
@@ -117,9 +120,23 @@ def render(build: Build) -> dict[PurePosixPath, str]:
     return files
 
 
-def generate(slos: Sequence[SLO]) -> dict[PurePosixPath, str]:
-    """Run the pipeline and render it."""
-    return render(run(slos))
+def generate(
+    slos: Sequence[SLO],
+    *,
+    runbook_base_url: str = cv.RUNBOOK_BASE_URL,
+    dashboard_base_url: str = cv.DASHBOARD_BASE_URL,
+) -> dict[PurePosixPath, str]:
+    """Run the pipeline and render it; the alerts' links start with the base URLs given."""
+    for name, base in (("runbook", runbook_base_url), ("dashboard", dashboard_base_url)):
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", base):
+            raise ConfigError(f"--{name}-base-url", base, "an absolute http(s) URL")
+    linked = [
+        dataclasses.replace(
+            s, runbook_base_url=runbook_base_url, dashboard_base_url=dashboard_base_url
+        )
+        for s in slos
+    ]
+    return render(run(linked))
 
 
 def header(origin: str, what: str) -> str:

@@ -140,9 +140,14 @@ def alert_annotations(slo: SLO, severity: str, pair: WindowPair) -> dict[str, st
         "description": f"{lead}. The objective is {objective}% over {period}; "
         f"at this rate an incident lasting {long} spends {share}% of the "
         f"error budget ({severity}).",
-        "runbook_url": cv.SLO_RUNBOOK_URL,
-        "dashboard": f"/d/{cv.DASHBOARD_SLO_UID}",
+        "runbook_url": join_url(slo.runbook_base_url, cv.SLO_RUNBOOK_PATH),
+        "dashboard": join_url(slo.dashboard_base_url, f"d/{cv.DASHBOARD_SLO_UID}"),
     }
+
+
+def join_url(base: str, path: str) -> str:
+    """``base`` and ``path`` with exactly one slash between them."""
+    return f"{base.rstrip('/')}/{path.lstrip('/')}"
 
 
 def _alert(slo: SLO, severity: str, pair: WindowPair) -> Rule:

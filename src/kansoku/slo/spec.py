@@ -106,6 +106,9 @@ class SLO:
     description: str = ""
     min_requests_per_second: Decimal | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    # Where the alerts' links point (absolute, so a pager or chat client can open them).
+    runbook_base_url: str = conventions.RUNBOOK_BASE_URL
+    dashboard_base_url: str = conventions.DASHBOARD_BASE_URL
 
     @property
     def id(self) -> str:

@@ -24,6 +24,7 @@ def validate(slos: Sequence[SLO]) -> list[SLO]:
         _check_objective(slo)
         _check_sli(slo)
         _check_alerting(slo)
+        _check_team(slo)
         first = seen.get(slo.id)
         if first is not None:
             raise ConfigError(
@@ -34,6 +35,20 @@ def validate(slos: Sequence[SLO]) -> list[SLO]:
             )
         seen[slo.id] = slo
     return list(slos)
+
+
+_TEAM = re.compile(r"[a-z][a-z0-9-]{0,62}")
+
+
+def _check_team(slo: SLO) -> None:
+    """Alertmanager routes on ``team`` (a receiver per team), so it must be a plain name."""
+    team = dict(slo.labels).get(conventions.LABEL_TEAM)
+    if team is not None and not _TEAM.fullmatch(team):
+        raise ConfigError(
+            slo.source,
+            f"{slo.where}.labels.{conventions.LABEL_TEAM}",
+            f"a team name (lowercase letters, digits, '-'; a letter first), not {team!r}",
+        )
 
 
 def bucket_bounds(metric: conventions.Metric) -> tuple[Decimal, ...]:
