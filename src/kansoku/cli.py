@@ -242,6 +242,7 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
 
 
 def _register_subcommands() -> None:
+    from kansoku.alerting.command import alerts
     from kansoku.bench.command import bench
     from kansoku.dashboards.command import dashboards
     from kansoku.slo.command import slo
@@ -251,6 +252,7 @@ def _register_subcommands() -> None:
     cli.add_command(slo)
     cli.add_command(dashboards)
     cli.add_command(bench)
+    cli.add_command(alerts)
 
 
 _register_subcommands()

@@ -25,18 +25,30 @@ def _settings(tmp_path: Path, **kwargs: object) -> components.StackSettings:
 
 def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -> None:
     specs = components.build_specs(_settings(tmp_path), BINARIES)
-    assert [s.name for s in specs] == [
+    stages = {s.name: s.stage for s in specs}
+    order = [s.name for s in specs]
+    # What a component sends to comes before it: alerts flow receiver <- Alertmanager <-
+    # Prometheus; telemetry shop -> collector -> stores.
+    assert order.index(cv.ALERT_RECEIVER) < order.index(cv.ALERTMANAGER)
+    assert order.index(cv.ALERTMANAGER) < order.index(cv.PROMETHEUS)
+    assert order.index(cv.PROMETHEUS) < order.index(cv.COLLECTOR) < order.index(cv.SHOP_BACKEND)
+    assert order.index(cv.JAEGER) < order.index(cv.COLLECTOR)
+    assert order[-3:] == [cv.SHOP_BACKEND, cv.SHOP_FRONTEND, cv.LOADGEN]
+    # The shop starts with the stores; the collector once the stores answer; load last.
+    assert {name: stages[name] for name in (cv.PROMETHEUS, cv.COLLECTOR, cv.LOADGEN)} == {
+        cv.PROMETHEUS: 0,
+        cv.COLLECTOR: 1,
+        cv.LOADGEN: 2,
+    }
+    assert stages[cv.ALERTMANAGER] == stages[cv.ALERT_RECEIVER] == stages[cv.SHOP_BACKEND] == 0
+    core = components.build_specs(_settings(tmp_path, services=False), BINARIES)
+    assert [s.name for s in core] == [
+        cv.ALERT_RECEIVER,
+        cv.ALERTMANAGER,
         cv.PROMETHEUS,
         cv.JAEGER,
         cv.COLLECTOR,
-        cv.SHOP_BACKEND,
-        cv.SHOP_FRONTEND,
-        cv.LOADGEN,
     ]
-    # The shop starts with the stores; the collector once the stores answer; load last.
-    assert [s.stage for s in specs] == [0, 0, 1, 0, 0, 2]
-    core = components.build_specs(_settings(tmp_path, services=False), BINARIES)
-    assert [s.name for s in core] == [cv.PROMETHEUS, cv.JAEGER, cv.COLLECTOR]
 
 
 def test_every_port_key_belongs_to_exactly_one_started_component(tmp_path: Path) -> None:
@@ -102,9 +114,22 @@ def test_every_env_variable_the_configs_expand_is_set_locally(tmp_path: Path) ->
             assert not missing, f"{file}: local mode does not set {sorted(missing)}"
 
 
+def test_every_variable_of_the_prometheus_external_labels_is_set_locally(tmp_path: Path) -> None:
+    """Prometheus drops a label whose variable is unset, so every one must be set."""
+    specs = {s.name: s for s in components.build_specs(_settings(tmp_path), BINARIES)}
+    lines = (locations.config_dir() / "prometheus" / "prometheus.yaml").read_text().splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", text))
+    assert used == {cv.ENV_CLUSTER, cv.ENV_ENVIRONMENT}
+    assert all(specs[cv.PROMETHEUS].env[v] for v in used)
+
+
 def test_prometheus_gets_flags_and_this_hosts_targets(tmp_path: Path) -> None:
-    spec = components.build_specs(_settings(tmp_path), BINARIES)[0]
+    specs = {s.name: s for s in components.build_specs(_settings(tmp_path), BINARIES)}
+    spec = specs[cv.PROMETHEUS]
     assert set(prometheus.FLAGS) <= set(spec.argv)
+    # Every alert carries these external labels (prometheus.yaml expands the variables).
+    assert spec.env[cv.ENV_CLUSTER] == spec.env[cv.ENV_ENVIRONMENT] == "local"
     assert "--storage.tsdb.retention.time=15d" in spec.argv
     assert "--web.listen-address=127.0.0.1:19090" in spec.argv
     assert spec.prepare is not None
@@ -116,3 +141,5 @@ def test_prometheus_gets_flags_and_this_hosts_targets(tmp_path: Path) -> None:
     assert targets[0]["targets"] == ["127.0.0.1:19090"]
     jaeger = json.loads((etc / "targets" / f"{cv.JOB_JAEGER}.json").read_text())
     assert jaeger[0]["targets"] == ["127.0.0.1:14269"]
+    alertmanager = json.loads((etc / "targets" / f"{cv.JOB_ALERTMANAGER}.json").read_text())
+    assert alertmanager[0]["targets"] == ["127.0.0.1:9093"]

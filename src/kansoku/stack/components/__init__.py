@@ -1,7 +1,8 @@
 """The local stack's components: what runs, in which order, with which flags and environment.
 
-One module per component (``prometheus``, ``jaeger``, ``collector``, ``shop``), each with
-``BINARIES`` (the pinned binaries it needs), ``STAGE`` and ``specs(settings, binaries)``.
+One module per component (``alertmanager`` with its local receiver, ``prometheus``, ``jaeger``,
+``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it needs), ``STAGE`` and
+``specs(settings, binaries)``.
 Every component reads the one copy of its configuration under ``config/``; what differs on
 this host (ports, bind address, data paths, peer endpoints) is passed as environment
 variables that the configuration files expand, or as command-line flags where the upstream
@@ -19,7 +20,7 @@ import dataclasses
 from pathlib import Path
 from types import ModuleType
 
-from kansoku.stack.components import collector, jaeger, prometheus, shop
+from kansoku.stack.components import alertmanager, collector, jaeger, prometheus, shop
 from kansoku.stack.components.spec import (
     JAEGER_STORAGES,
     PROMETHEUS_RETENTION,
@@ -29,8 +30,8 @@ from kansoku.stack.components.spec import (
     process_env,
 )
 
-# Dependency order: what a component sends to comes before it.
-MODULES: tuple[ModuleType, ...] = (prometheus, jaeger, collector, shop)
+# Dependency order: what a component sends to comes before it (Prometheus sends alerts).
+MODULES: tuple[ModuleType, ...] = (alertmanager, prometheus, jaeger, collector, shop)
 
 __all__ = [
     "JAEGER_STORAGES",

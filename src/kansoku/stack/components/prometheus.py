@@ -33,6 +33,7 @@ def _write_targets(settings: StackSettings, etc: Path) -> None:
         cv.JOB_PROMETHEUS: settings.hostport("prometheus"),
         cv.JOB_COLLECTOR: settings.hostport("collector-metrics"),
         cv.JOB_JAEGER: settings.hostport("jaeger-metrics"),
+        cv.JOB_ALERTMANAGER: settings.hostport("alertmanager"),
     }
     (etc / "targets").mkdir(parents=True, exist_ok=True)
     for job, target in targets.items():
@@ -83,11 +84,12 @@ def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentS
         f"--web.listen-address={settings.hostport('prometheus')}",
         *FLAGS,
     ]
+    env = {cv.ENV_CLUSTER: cv.LOCAL_CLUSTER, cv.ENV_ENVIRONMENT: cv.LOCAL_ENVIRONMENT}
     return [
         ComponentSpec(
             cv.PROMETHEUS,
             argv,
-            {},
+            env,
             settings.url("prometheus") + "/-/ready",
             ("prometheus",),
             settings.url("prometheus"),
