@@ -45,7 +45,7 @@ def write_etc(settings: StackSettings, etc: Path) -> None:
 
 
 def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
-    base = settings.data_dir / "alertmanager"
+    base = settings.data_dir.resolve() / "alertmanager"  # absolute: it runs in etc/
     etc = base / "etc"
     argv = [
         str(binaries["alertmanager"]),
