@@ -14,6 +14,9 @@ SCRAPE = CONFIG / "prometheus" / "prometheus-kubernetes-scrape.yaml"
 PROVISIONING = CONFIG / "grafana" / "provisioning"
 AGENT = KUBERNETES / "base" / "config" / "otel-agent.yaml"
 ES = KUBERNETES / "overlays" / "production" / "config" / "jaeger-elasticsearch.yaml"
+ALERTMANAGER = CONFIG / "alertmanager"
+# dev runs one Alertmanager: its own target list replaces the base's three replicas.
+DEV_ALERTMANAGER_TARGETS = KUBERNETES / "overlays" / "dev" / "config" / "alertmanager-targets.json"
 
 # ConfigMap (name without hash) -> key -> the file it must hold, in both overlays.
 SOURCES: dict[str, dict[str, Path]] = {
@@ -31,6 +34,10 @@ SOURCES: dict[str, dict[str, Path]] = {
     },
     "prometheus-rules": {
         p.name: p for p in sorted((CONFIG / "prometheus" / "rules").glob("*.yaml"))
+    },
+    "alertmanager-config": {
+        "alertmanager.yaml": ALERTMANAGER / "alertmanager.yaml",
+        **{p.name: p for p in sorted((ALERTMANAGER / "templates").glob("*.tmpl"))},
     },
     "grafana-datasources": {
         "datasources.yaml": PROVISIONING / "datasources" / "datasources.yaml",
@@ -51,7 +58,9 @@ def _data(rendering: Rendering, name: str) -> dict[str, str]:
 @pytest.mark.parametrize("configmap", sorted(SOURCES))
 def test_configmap_holds_exactly_the_files_under_config(overlay: Rendering, configmap: str) -> None:
     data = _data(overlay, configmap)
-    expected = SOURCES[configmap]
+    expected = dict(SOURCES[configmap])
+    if overlay.name == "dev" and configmap == "prometheus-targets":
+        expected["alertmanager.json"] = DEV_ALERTMANAGER_TARGETS
     missing = sorted(set(expected) - set(data))
     assert not missing, (
         f"{configmap} lacks {missing}: add each file to the configMapGenerator in "

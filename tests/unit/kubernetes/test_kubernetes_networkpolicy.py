@@ -215,6 +215,7 @@ DNS = {
         "jaeger",
         "grafana",
         "victorialogs",
+        "alertmanager",
         "shop-backend",
         "shop-frontend",
         "loadgen",
@@ -241,6 +242,9 @@ INTENDED: set[Flow] = (
         ("grafana", "victorialogs", "9428/TCP"),  # LogsQL queries
         ("prometheus", "victorialogs", "9428/TCP"),  # scrapes
         ("grafana", "external", "443/TCP"),  # the logs plugin's download (init container)
+        ("prometheus", "alertmanager", "9093/TCP"),  # alerts, and its scrape
+        ("grafana", "alertmanager", "9093/TCP"),  # the Alertmanager datasource
+        ("alertmanager", "external", "443/TCP"),  # receivers: webhooks, Slack, PagerDuty
         ("otel-collector", "prometheus", "9090/TCP"),  # remote write
         ("otel-agent", "prometheus", "9090/TCP"),  # remote write (cluster metrics)
         ("jaeger", "prometheus", "9090/TCP"),  # Monitor tab (SPM)
@@ -304,6 +308,8 @@ def test_reachability_matrix_equals_the_intended_one(rendering: Rendering) -> No
         ("shop-backend", "victorialogs", "9428/TCP"),
         ("stranger", "victorialogs", "9428/TCP"),
         ("victorialogs", "external", "443/TCP"),
+        ("shop-frontend", "alertmanager", "9093/TCP"),
+        ("otel-collector", "alertmanager", "9093/TCP"),
     ],
 )
 def test_forbidden_flows_are_blocked(rendering: Rendering, src: str, dst: str, port: str) -> None:
