@@ -126,8 +126,14 @@ def alert_expr(slo: SLO, pair: WindowPair) -> str:
     return expr
 
 
+def budget_left_query(slo: SLO) -> str:
+    """The budget left in percent, to 0.1 (the resolution the rule tests state it at)."""
+    return f"round(100 * {series(cv.SLO_RECORD_BUDGET_REMAINING, slo)}, 0.1)"
+
+
 def alert_annotations(slo: SLO, severity: str, pair: WindowPair) -> dict[str, str]:
-    """Static text (no templates), so rule tests can state it exactly."""
+    """Static text, so rule tests can state it exactly, but for ``budget_left``: the budget
+    remaining when the alert is evaluated (a template querying the recorded series)."""
     long, short = format_duration(pair.long), format_duration(pair.short)
     period = format_duration(slo.period)
     share = decimal_literal(pair.factor * pair.long / slo.period * 100)
@@ -142,6 +148,10 @@ def alert_annotations(slo: SLO, severity: str, pair: WindowPair) -> dict[str, st
         f"error budget ({severity}).",
         "runbook_url": join_url(slo.runbook_base_url, cv.SLO_RUNBOOK_PATH),
         "dashboard": join_url(slo.dashboard_base_url, f"d/{cv.DASHBOARD_SLO_UID}"),
+        "budget_left": (
+            f"{{{{ with query `{budget_left_query(slo)}` }}}}"
+            '{{ . | first | value | printf "%.1f" }}%{{ end }}'
+        ),
     }
 
 

@@ -132,10 +132,19 @@ def _expected_alerts(slo: SLO, history: History, t: int) -> list[Doc]:
     return [
         {
             "exp_labels": {**rules.slo_labels(slo), **rules.pair_labels(severity, pair)},
-            "exp_annotations": rules.alert_annotations(slo, severity, pair),
+            "exp_annotations": {
+                **rules.alert_annotations(slo, severity, pair),
+                "budget_left": _budget_left(slo, history, t),
+            },
         }
         for severity, pair in hot
     ]
+
+
+def _budget_left(slo: SLO, history: History, t: int) -> str:
+    """The ``budget_left`` annotation as Prometheus renders it at minute ``t``."""
+    percent = _round_to(100 * model.budget_remaining(slo, history, t), Fraction(1, 10))
+    return f"{percent:.1f}%"
 
 
 def _alert_check(slo: SLO, history: History, t: int) -> Doc:

@@ -118,7 +118,8 @@ def _page_alert() -> dict[str, Any]:
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))["groups"][0]["rules"]
     rule = next(r for r in rules if r.get("alert") and r["labels"]["severity"] == "page")
     labels = {**SLO_PAGE, **rule["labels"], "cluster": "local", "environment": "local"}
-    return {"labels": labels, "annotations": rule["annotations"]}
+    # Prometheus renders the budget_left template when the alert fires.
+    return {"labels": labels, "annotations": {**rule["annotations"], "budget_left": "-12.5%"}}
 
 
 def _data(status: str) -> dict[str, Any]:
@@ -164,7 +165,7 @@ def test_the_notification_text_shows_summary_slo_windows_place_and_absolute_link
     text = _render(tmp_path, _data("firing"), '{{ template "kansoku.text" . }}')
     assert text.startswith(f"FIRING: {annotations['summary']}\n")
     assert "SLO: shop-backend-availability\n" in text
-    assert "Burn windows: 1h and 5m\n" in text
+    assert "Burn windows: 1h and 5m\nError budget left: -12.5%\n" in text
     assert "Where: cluster local, environment local\n" in text
     assert f"Dashboard: {cv.DASHBOARD_BASE_URL}/d/{cv.DASHBOARD_SLO_UID}\n" in text
     assert f"Runbook: {cv.RUNBOOK_BASE_URL}{cv.SLO_RUNBOOK_PATH}\n" in text
