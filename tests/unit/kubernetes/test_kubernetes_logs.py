@@ -136,7 +136,7 @@ def test_logs_datasource_links_to_jaeger_and_back(rendering: Rendering) -> None:
     to_logs = sources["jaeger"]["jsonData"]["tracesToLogsV2"]
     assert to_logs["datasourceUid"] == "victorialogs"
     assert to_logs["customQuery"] is True
-    assert to_logs["query"] == 'trace_id:"$${__trace.traceId}"'
+    assert to_logs["query"] == 'trace_id:="$${__trace.traceId}"'
 
 
 def test_every_variable_of_the_datasources_is_set_for_grafana(rendering: Rendering) -> None:
