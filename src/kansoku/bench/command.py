@@ -7,6 +7,7 @@ figure; a missed target is reported, never turned into a failure exit.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -107,11 +108,48 @@ def _scenario_command(name: str, runner: Runner, help_text: str) -> click.Comman
 
 for _name, _help in (
     ("capacity", "Spans/s and points/s end to end, sent vs stored, collector CPU and RSS."),
-    ("overhead", "shop-backend with and without instrumentation: latency, CPU, throughput."),
     ("footprint", "RSS of every component, idle and under load."),
     ("startup", "kansoku up to ready, and a request's trace to queryable in Jaeger."),
 ):
     bench.add_command(_scenario_command(_name, SCENARIOS[_name], _help))
+
+
+@bench.command("overhead")
+@duration_option
+@output_option
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1, max=20),
+    default=overhead.OverheadOptions.rounds,
+    show_default=True,
+    help="Saturation rounds of the four compared variants, run in turn so drift shows.",
+)
+@click.option(
+    "--counted-requests",
+    type=click.IntRange(min=0, max=100_000),
+    default=overhead.OverheadOptions.counted_requests,
+    show_default=True,
+    help="Requests per variant counted in process under callgrind (0: no instruction counts).",
+)
+@click.option(
+    "--features",
+    is_flag=True,
+    help="Also count shop-backend with each telemetry feature switched (about 3 min each).",
+)
+def bench_overhead(
+    duration: float | None,
+    output: Path | None,
+    rounds: int,
+    counted_requests: int,
+    features: bool,
+) -> None:
+    """shop-backend's instrumentation cost as a ratio to the stock FastAPI instrumentation's."""
+    opts = overhead.OverheadOptions(
+        rounds=rounds, counted_requests=counted_requests, features=features
+    )
+    if duration is not None:
+        opts = dataclasses.replace(opts, duration=duration)
+    _run([("overhead", lambda _d: overhead.run(opts, _progress))], duration, output)
 
 
 @bench.command("all")

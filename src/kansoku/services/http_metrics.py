@@ -15,6 +15,7 @@ from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kansoku import conventions
+from kansoku.services.telemetry_features import Features
 
 _KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
@@ -38,20 +39,30 @@ class ServerMetricsMiddleware:
     """Counts requests, times them and tracks how many are in flight."""
 
     def __init__(
-        self, app: ASGIApp, *, meter: metrics.Meter, excluded_paths: Collection[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        meter: metrics.Meter,
+        excluded_paths: Collection[str] = (),
+        features: Features | None = None,
     ) -> None:
         self.app = app
         self.excluded_paths = frozenset(excluded_paths)
+        features = features or Features()
+        # A switched-off metric (bench only) records into the API's no-op instrument.
+        noop = metrics.NoOpMeter(conventions.METER_NAME)
         spec = _M["http.server.requests"]
-        self.requests = meter.create_counter(
+        self.requests = (meter if features.enabled("requests-counter") else noop).create_counter(
             spec.otel_name, unit=spec.unit, description="HTTP requests served"
         )
         spec = _M["http.server.duration"]
-        self.duration = meter.create_histogram(
+        on = features.enabled("duration-histogram")
+        self.duration = (meter if on else noop).create_histogram(
             spec.otel_name, unit=spec.unit, description="Time to serve an HTTP request"
         )
         spec = _M["http.server.active_connections"]
-        self.active = meter.create_up_down_counter(
+        on = features.enabled("active-connections")
+        self.active = (meter if on else noop).create_up_down_counter(
             spec.otel_name, unit=spec.unit, description="HTTP requests in flight"
         )
 

@@ -41,9 +41,15 @@ from opentelemetry.sdk._logs.export import (
     ConsoleLogRecordExporter,
     LogRecordExporter,
 )
-from opentelemetry.sdk.metrics import MeterProvider, TraceBasedExemplarFilter
+from opentelemetry.sdk.metrics import (
+    AlwaysOffExemplarFilter,
+    ExemplarFilter,
+    MeterProvider,
+    TraceBasedExemplarFilter,
+)
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
+    InMemoryMetricReader,
     MetricExporter,
     MetricReader,
     PeriodicExportingMetricReader,
@@ -54,6 +60,8 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 from kansoku import conventions
+from kansoku.services.telemetry_features import Features
+from kansoku.services.telemetry_features import from_env as features_from_env
 
 _log = logging.getLogger(__name__)
 
@@ -99,6 +107,7 @@ class Telemetry:
     meter_provider: metrics.MeterProvider
     logger_provider: LoggerProvider | None
     enabled: bool = True
+    features: Features = field(default_factory=Features)
     _handlers: list[logging.Handler] = field(default_factory=list)
 
     @property
@@ -253,43 +262,58 @@ def setup(
     """
     if sdk_disabled():
         return Telemetry(trace.NoOpTracerProvider(), metrics.NoOpMeterProvider(), None, False)
+    features = features_from_env()
     opt_into_stable_http_semconv()
     res = resource(default_service_name)
+    exporting = features.enabled("exporters")
     tracer_provider = TracerProvider(resource=res, shutdown_on_exit=False)
-    exporter = _span_exporter() if span_processor is None else None
+    exporter = _span_exporter() if span_processor is None and exporting else None
     if exporter is not None:
         span_processor = BatchSpanProcessor(exporter, max_queue_size=_QUEUE_SIZE)
     if span_processor is not None:
         tracer_provider.add_span_processor(span_processor)
-    if metric_reader is None:
-        metric_exporter = _metric_exporter()
-        if metric_exporter is not None:
-            metric_reader = PeriodicExportingMetricReader(metric_exporter)
     meter_provider = MeterProvider(
-        metric_readers=[metric_reader] if metric_reader is not None else [],
+        metric_readers=_metric_readers(metric_reader, exporting),
         resource=res,
         views=views(),
-        exemplar_filter=TraceBasedExemplarFilter(),
+        exemplar_filter=_exemplar_filter(features),
         shutdown_on_exit=False,
     )
     logger_provider = LoggerProvider(resource=res, shutdown_on_exit=False)
-    log_exporter = log_exporter if log_exporter is not None else _log_exporter()
+    if log_exporter is None and exporting:
+        log_exporter = _log_exporter()
     if log_exporter is not None:
         logger_provider.add_log_record_processor(
             BatchLogRecordProcessor(log_exporter, max_queue_size=_QUEUE_SIZE)
         )
-    telemetry = Telemetry(tracer_provider, meter_provider, logger_provider)
+    telemetry = Telemetry(tracer_provider, meter_provider, logger_provider, features=features)
     if install_global:
         _install_global(telemetry)
-    if runtime_metrics:
+    if runtime_metrics and features.enabled("runtime-metrics"):
         _instrument_runtime(meter_provider)
     return telemetry
+
+
+def _metric_readers(given: MetricReader | None, exporting: bool) -> list[MetricReader]:
+    if given is not None:
+        return [given]
+    if not exporting:
+        # Aggregated as usual, collected only when asked: what export alone costs shows.
+        return [InMemoryMetricReader()]
+    metric_exporter = _metric_exporter()
+    return [] if metric_exporter is None else [PeriodicExportingMetricReader(metric_exporter)]
+
+
+def _exemplar_filter(features: Features) -> ExemplarFilter:
+    if features.enabled("exemplars"):
+        return TraceBasedExemplarFilter()
+    return AlwaysOffExemplarFilter()
 
 
 def _install_global(telemetry: Telemetry) -> None:
     trace.set_tracer_provider(telemetry.tracer_provider)
     metrics.set_meter_provider(telemetry.meter_provider)
-    if telemetry.logger_provider is not None:
+    if telemetry.logger_provider is not None and telemetry.features.enabled("logs"):
         set_logger_provider(telemetry.logger_provider)
         telemetry._handlers.append(bridge_logging(telemetry.logger_provider))
 

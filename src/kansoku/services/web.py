@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from kansoku import conventions
@@ -52,14 +53,20 @@ def instrument(app: FastAPI, telemetry: Telemetry, *, server_metrics: bool) -> N
             ServerMetricsMiddleware,
             meter=telemetry.meter,
             excluded_paths=(conventions.HEALTH_PATH,),
+            features=telemetry.features,
         )
+    features = telemetry.features
     FastAPIInstrumentor.instrument_app(
         app,
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
+        tracer_provider=telemetry.tracer_provider
+        if features.enabled("server-span")
+        else trace.NoOpTracerProvider(),
+        meter_provider=telemetry.meter_provider
+        if features.enabled("http-metrics")
+        else metrics.NoOpMeterProvider(),
         excluded_urls=conventions.HEALTH_PATH,
         # One span per request; the ASGI send/receive spans double the span rate for nothing.
-        exclude_spans=["receive", "send"],
+        exclude_spans=None if features.enabled("asgi-spans") else ["receive", "send"],
     )
 
 

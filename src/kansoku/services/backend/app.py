@@ -7,6 +7,7 @@ import logging
 
 import sqlalchemy.engine.base
 from fastapi import FastAPI
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
 from sqlalchemy import Engine, text
@@ -75,12 +76,17 @@ def instrument_engine(engine: Engine, telemetry: Telemetry) -> None:
     instrumentor = SQLAlchemyInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()
+    features = telemetry.features
     instrumentor.instrument(
         # The instrumentation declares support below SQLAlchemy 2.1 only; the engine events it
         # hooks are unchanged in 2.1, and the unit tests prove the statement spans appear.
         skip_dep_check=True,
         engine=engine,
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
+        tracer_provider=telemetry.tracer_provider
+        if features.enabled("statement-span")
+        else trace.NoOpTracerProvider(),
+        meter_provider=telemetry.meter_provider
+        if features.enabled("pool-metrics")
+        else metrics.NoOpMeterProvider(),
     )
     unwrap(sqlalchemy.engine.base.Engine, "connect")

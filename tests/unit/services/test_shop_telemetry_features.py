@@ -1,0 +1,87 @@
+"""The per-feature telemetry switches the overhead bench uses: read, checked, and obeyed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from shop_support import TestClient
+
+from kansoku import conventions
+from kansoku.errors import ConfigError
+from kansoku.services import telemetry
+from kansoku.services import telemetry_features as tf
+from kansoku.services.backend.app import create_app as create_backend
+from kansoku.services.backend.db import make_engine
+
+
+def test_telemetry_feature_switches_are_read_and_checked() -> None:
+    default = tf.from_env({})
+    assert not default.enabled("asgi-spans")
+    assert all(default.enabled(f) for f in tf.FEATURES if f not in tf.SHIPPED_OFF)
+    switched = tf.from_env(
+        {
+            conventions.ENV_TELEMETRY_OFF: "statement-span, exemplars",
+            conventions.ENV_TELEMETRY_ON: "asgi-spans",
+        }
+    )
+    assert switched.off == {"statement-span", "exemplars"}
+    with pytest.raises(ConfigError, match="KANSOKU_TELEMETRY_OFF.*got statement-spans"):
+        tf.from_env({conventions.ENV_TELEMETRY_OFF: "statement-spans"})
+    with pytest.raises(KeyError):
+        default.enabled("no-such-feature")
+
+
+def _our_metric_names(reader: InMemoryMetricReader) -> set[str]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        m.name
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        if sm.scope.name == conventions.METER_NAME
+        for m in sm.metrics
+    }
+
+
+@pytest.mark.parametrize(
+    ("off", "spans", "metrics"),
+    [
+        ("", ["SELECT", "GET /api/products/{product_id}"], {"requests", "duration", "active"}),
+        (
+            "statement-span,duration-histogram",
+            ["GET /api/products/{product_id}"],
+            {"requests", "active"},
+        ),
+        ("server-span,requests-counter,active-connections", ["SELECT"], {"duration"}),
+    ],
+)
+def test_a_switched_off_feature_is_absent_and_the_rest_stays(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    off: str,
+    spans: list[str],
+    metrics: set[str],
+) -> None:
+    monkeypatch.setenv(conventions.ENV_TELEMETRY_OFF, off)
+    exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
+    tel = telemetry.setup(
+        "shop-test",
+        span_processor=SimpleSpanProcessor(exporter),
+        metric_reader=reader,
+        install_global=False,
+        runtime_metrics=False,
+    )
+    app = create_backend(make_engine(f"sqlite:///{tmp_path / 'shop.db'}"), tel)
+    with TestClient(app) as client:
+        exporter.clear()  # the schema's and seed's statements
+        assert client.get("/api/products/1").status_code == 200
+    names = [s.name for s in exporter.get_finished_spans()]
+    assert [n.split()[0] if n.startswith("SELECT") else n for n in names] == spans
+    short = {"requests": "http.server.requests", "duration": "http.server.duration"}
+    short["active"] = "http.server.active_connections"
+    assert _our_metric_names(reader) == {short[m] for m in metrics}
+    tel.shutdown(1.0)
