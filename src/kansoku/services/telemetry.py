@@ -94,6 +94,11 @@ _UNUSED = (
     "http.client.request.body.size",
     "http.client.response.body.size",
 )
+# Our server metrics and the stable-convention names they are also published under.
+_COPIED = {
+    "http.server.duration": "http.server.request.duration",
+    "http.server.active_connections": "http.server.active_requests",
+}
 _QUEUE_SIZE = 2048  # spans / log records held while the collector is slow; more are dropped
 SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 Signal = Literal["traces", "metrics", "logs"]
@@ -145,10 +150,12 @@ class Telemetry:
             _log.warning("telemetry not flushed within %.1fs; the rest is dropped", timeout_seconds)
 
 
-def views() -> list[View]:
+def views(features: Features | None = None) -> list[View]:
     """Buckets for every duration histogram, and drops for instruments that shadow ours."""
     buckets = ExplicitBucketHistogramAggregation(list(conventions.DURATION_BUCKETS_SECONDS))
-    result = [
+    copies = features is None or features.enabled("http-metrics")
+    result = _stable_copies(buckets) if copies else []
+    result += [
         View(instrument_name=m.otel_name, meter_name=conventions.METER_NAME, aggregation=buckets)
         for m in conventions.METRICS
         if m.instrument == "histogram"
@@ -163,6 +170,31 @@ def views() -> list[View]:
     ]
     result += [View(instrument_name=name, aggregation=DropAggregation()) for name in _UNUSED]
     return result
+
+
+def _stable_copies(buckets: ExplicitBucketHistogramAggregation) -> list[View]:
+    """Our server metrics again under the stable names, from the same measurements.
+
+    The overview dashboard reads ``http.server.request.duration`` and
+    ``http.server.active_requests`` for every service. Where our middleware records the
+    server metrics (shop-backend), these views publish its measurements under those names
+    too, so the FastAPI instrumentation there records no second set (``web.instrument``):
+    one measurement feeding two streams costs far less than the instrumentation's own
+    attribute parsing and recording.
+    """
+    meter = conventions.METER_NAME
+    duration, active = _COPIED
+    return [
+        View(
+            instrument_name=duration,
+            meter_name=meter,
+            name=_COPIED[duration],
+            aggregation=buckets,
+        ),
+        View(instrument_name=active, meter_name=meter, name=_COPIED[active]),
+        # A renaming view replaces the default stream: the counter keeps its own name too.
+        View(instrument_name=active, meter_name=meter),
+    ]
 
 
 def opt_into_stable_http_semconv() -> None:
@@ -275,7 +307,7 @@ def setup(
     meter_provider = MeterProvider(
         metric_readers=_metric_readers(metric_reader, exporting),
         resource=res,
-        views=views(),
+        views=views(features),
         exemplar_filter=_exemplar_filter(features),
         shutdown_on_exit=False,
     )

@@ -20,7 +20,8 @@ from kansoku.errors import ConfigError
 FEATURES: dict[str, str] = {
     "server-span": "the server span of every request (FastAPI instrumentation)",
     "asgi-spans": "the ASGI receive/send spans (shipped off)",
-    "http-metrics": "the FastAPI instrumentation's HTTP server metrics",
+    "http-metrics": "http.server.request.duration and http.server.active_requests (the FastAPI "
+    "instrumentation's on shop-frontend; on shop-backend copies of ours, by view)",
     "statement-span": "the span of every SQL statement (SQLAlchemy instrumentation)",
     "pool-metrics": "db.client.connections.usage (SQLAlchemy instrumentation)",
     "requests-counter": "http.server.requests",

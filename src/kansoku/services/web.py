@@ -61,8 +61,10 @@ def instrument(app: FastAPI, telemetry: Telemetry, *, server_metrics: bool) -> N
         tracer_provider=telemetry.tracer_provider
         if features.enabled("server-span")
         else trace.NoOpTracerProvider(),
+        # Where our middleware records the server metrics, views publish them under the
+        # instrumentation's stable names too (telemetry.views): no second set is recorded.
         meter_provider=telemetry.meter_provider
-        if features.enabled("http-metrics")
+        if features.enabled("http-metrics") and not server_metrics
         else metrics.NoOpMeterProvider(),
         excluded_urls=conventions.HEALTH_PATH,
         # One span per request; the ASGI send/receive spans double the span rate for nothing.

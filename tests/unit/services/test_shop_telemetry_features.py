@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from shop_support import TestClient
+from shop_support import Signals, TestClient
 
 from kansoku import conventions
 from kansoku.errors import ConfigError
@@ -29,7 +29,7 @@ def test_telemetry_feature_switches_are_read_and_checked() -> None:
         }
     )
     assert switched.off == {"statement-span", "exemplars"}
-    with pytest.raises(ConfigError, match="KANSOKU_TELEMETRY_OFF.*got statement-spans"):
+    with pytest.raises(ConfigError, match=r"KANSOKU_TELEMETRY_OFF.*got statement-spans"):
         tf.from_env({conventions.ENV_TELEMETRY_OFF: "statement-spans"})
     with pytest.raises(KeyError):
         default.enabled("no-such-feature")
@@ -81,7 +81,46 @@ def test_a_switched_off_feature_is_absent_and_the_rest_stays(
         assert client.get("/api/products/1").status_code == 200
     names = [s.name for s in exporter.get_finished_spans()]
     assert [n.split()[0] if n.startswith("SELECT") else n for n in names] == spans
-    short = {"requests": "http.server.requests", "duration": "http.server.duration"}
-    short["active"] = "http.server.active_connections"
-    assert _our_metric_names(reader) == {short[m] for m in metrics}
+    # Each of ours, and the copy under its stable name where it has one (telemetry.views).
+    short = {
+        "requests": {"http.server.requests"},
+        "duration": {"http.server.duration", "http.server.request.duration"},
+        "active": {"http.server.active_connections", "http.server.active_requests"},
+    }
+    assert _our_metric_names(reader) == set().union(*(short[m] for m in metrics))
     tel.shutdown(1.0)
+
+
+def test_backend_records_one_set_of_server_metrics_under_both_names(
+    backend: TestClient, signals: Signals
+) -> None:
+    for _ in range(3):
+        assert backend.get("/api/products/1").status_code == 200
+    by_scope = signals.metrics()
+    fastapi_scopes = {s for s, m in by_scope if m.name.startswith("http.server.")} - {
+        conventions.METER_NAME
+    }
+    assert fastapi_scopes == set(), "the FastAPI instrumentation recorded a second set"
+    ours = {m.name: m for s, m in by_scope if s == conventions.METER_NAME}
+    [stable] = ours["http.server.request.duration"].data.data_points
+    [custom] = ours["http.server.duration"].data.data_points
+    assert stable.count == custom.count == 3
+    assert tuple(stable.explicit_bounds) == conventions.DURATION_BUCKETS_SECONDS
+    assert dict(stable.attributes or {})[conventions.ATTR_STATUS] == 200
+    assert stable.exemplars  # a link to one request's trace
+    assert stable.exemplars[0].trace_id
+    [active] = ours["http.server.active_requests"].data.data_points
+    assert active.value == 0
+    assert "http.server.active_connections" in ours
+
+
+def test_frontend_keeps_the_instrumentations_stable_server_metrics(
+    frontend: TestClient, signals: Signals
+) -> None:
+    assert frontend.get("/").status_code == 200
+    stable = {
+        s
+        for s, m in signals.metrics()
+        if m.name == "http.server.request.duration" and s != conventions.METER_NAME
+    }
+    assert stable == {"opentelemetry.instrumentation.fastapi"}
