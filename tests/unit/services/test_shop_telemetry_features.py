@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -44,6 +45,7 @@ def _our_metric_names(reader: InMemoryMetricReader) -> set[str]:
         for sm in rm.scope_metrics
         if sm.scope.name == conventions.METER_NAME
         for m in sm.metrics
+        if m.name.startswith("http.")
     }
 
 
@@ -124,3 +126,23 @@ def test_frontend_keeps_the_instrumentations_stable_server_metrics(
         if m.name == "http.server.request.duration" and s != conventions.METER_NAME
     }
     assert stable == {"opentelemetry.instrumentation.fastapi"}
+
+
+def test_pool_usage_is_observed_without_a_measurement_per_checkout(
+    backend: TestClient, signals: Signals, backend_app: FastAPI
+) -> None:
+    assert backend.get("/api/products/1").status_code == 200
+    assert not [
+        s
+        for s, m in signals.metrics()
+        if m.name == "db.client.connections.usage" and s != conventions.METER_NAME
+    ]
+    [used] = signals.points("db.client.connections.usage", state="used")
+    [idle] = signals.points("db.client.connections.usage", state="idle")
+    assert used.value == 0  # every session of the request has given its connection back
+    assert idle.value >= 1
+    assert dict(used.attributes or {})["pool.name"].startswith("sqlite")
+    with backend_app.state.sessions() as session:
+        session.connection()  # one connection checked out while metrics are collected
+        [used] = signals.points("db.client.connections.usage", state="used")
+        assert used.value == 1

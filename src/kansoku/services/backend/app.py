@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kansoku import conventions
 from kansoku.services import faults, web
-from kansoku.services.backend import api
+from kansoku.services.backend import api, pool_metrics
 from kansoku.services.backend.db import create_schema_and_seed
 from kansoku.services.telemetry import Telemetry
 
@@ -69,7 +69,9 @@ def instrument_engine(engine: Engine, telemetry: Telemetry) -> None:
     several, so a second engine re-instruments instead of being silently skipped. It also
     wraps ``Engine.connect`` with a "connect" span, one per session, i.e. per request: a third
     of the backend's spans, saying only that a pooled connection was handed out. That wrapper
-    is taken off again; the pool's state stays visible in ``db.client.connections.usage``.
+    is taken off again, and its pool counter (four measurements per request) records into a
+    no-op meter: ``db.client.connections.usage`` is observed from the pool at each
+    collection instead (``pool_metrics``).
     """
     if not telemetry.enabled:
         return
@@ -85,8 +87,8 @@ def instrument_engine(engine: Engine, telemetry: Telemetry) -> None:
         tracer_provider=telemetry.tracer_provider
         if features.enabled("statement-span")
         else trace.NoOpTracerProvider(),
-        meter_provider=telemetry.meter_provider
-        if features.enabled("pool-metrics")
-        else metrics.NoOpMeterProvider(),
+        meter_provider=metrics.NoOpMeterProvider(),  # the pool is observed instead, below
     )
     unwrap(sqlalchemy.engine.base.Engine, "connect")
+    if features.enabled("pool-metrics"):
+        pool_metrics.observe_pool(engine, telemetry.meter)
