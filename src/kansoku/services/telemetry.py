@@ -28,10 +28,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.logging import LoggingInstrumentor
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
@@ -43,10 +44,13 @@ from opentelemetry.sdk._logs.export import (
 )
 from opentelemetry.sdk.metrics import (
     AlwaysOffExemplarFilter,
+    Exemplar,
     ExemplarFilter,
+    ExemplarReservoir,
     MeterProvider,
     TraceBasedExemplarFilter,
 )
+from opentelemetry.sdk.metrics._internal.exemplar import ExemplarReservoirBuilder
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
     InMemoryMetricReader,
@@ -58,6 +62,7 @@ from opentelemetry.sdk.metrics.view import DropAggregation, ExplicitBucketHistog
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.util.types import Attributes
 
 from kansoku import conventions
 from kansoku.services.telemetry_features import Features
@@ -156,6 +161,11 @@ def views(features: Features | None = None) -> list[View]:
     copies = features is None or features.enabled("http-metrics")
     result = _stable_copies(buckets) if copies else []
     result += [
+        View(instrument_name=m.otel_name, meter_name=conventions.METER_NAME, **_NO_EXEMPLARS)
+        for m in conventions.METRICS
+        if m.instrument != "histogram" and not (copies and m.otel_name in _COPIED)
+    ]
+    result += [
         View(instrument_name=m.otel_name, meter_name=conventions.METER_NAME, aggregation=buckets)
         for m in conventions.METRICS
         if m.instrument == "histogram"
@@ -191,10 +201,36 @@ def _stable_copies(buckets: ExplicitBucketHistogramAggregation) -> list[View]:
             name=_COPIED[duration],
             aggregation=buckets,
         ),
-        View(instrument_name=active, meter_name=meter, name=_COPIED[active]),
+        View(instrument_name=active, meter_name=meter, name=_COPIED[active], **_NO_EXEMPLARS),
         # A renaming view replaces the default stream: the counter keeps its own name too.
-        View(instrument_name=active, meter_name=meter),
+        View(instrument_name=active, meter_name=meter, **_NO_EXEMPLARS),
     ]
+
+
+class _NoExemplars(ExemplarReservoir):
+    """Keeps no exemplar. Only the duration histograms' exemplars are read (they link a
+    latency to its trace); on a counter every measurement in a sampled span would otherwise
+    go through a random-replacement reservoir for nothing."""
+
+    def __init__(self, **_kwargs: Any) -> None:
+        super().__init__()
+
+    def offer(
+        self, value: float, time_unix_nano: int, attributes: Attributes, context: Context
+    ) -> None:
+        return None
+
+    def collect(self, point_attributes: Attributes) -> list[Exemplar]:
+        return []
+
+
+def _no_exemplars(_aggregation: type) -> ExemplarReservoirBuilder:
+    # The SDK calls a builder with keyword arguments (size=, boundaries=), whatever its alias
+    # says; the class takes and ignores them.
+    return cast(ExemplarReservoirBuilder, _NoExemplars)
+
+
+_NO_EXEMPLARS: dict[str, Any] = {"exemplar_reservoir_factory": _no_exemplars}
 
 
 def opt_into_stable_http_semconv() -> None:

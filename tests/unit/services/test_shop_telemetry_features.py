@@ -113,6 +113,11 @@ def test_backend_records_one_set_of_server_metrics_under_both_names(
     assert stable.exemplars[0].trace_id
     [active] = ours["http.server.active_requests"].data.data_points
     assert active.value == 0
+    # Only the histograms keep exemplars: no dashboard reads one from a sum.
+    [requests] = ours["http.server.requests"].data.data_points
+    assert requests.exemplars == []
+    assert active.exemplars == []
+    assert custom.exemplars
     assert "http.server.active_connections" in ours
 
 
