@@ -5,8 +5,9 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
+BUSY_CPU ?= 2
 
-.PHONY: help install browser tools up test test-unit test-go test-e2e test-faults bench lint format clean
+.PHONY: help install browser tools up test test-unit test-go test-e2e test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +40,9 @@ test-e2e: tools browser  ## end-to-end tests only
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
 	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)
+
+test-busy: tools  ## the tests (or PYTEST_ARGS) beside BUSY_CPU=2 busy CPU loops and a dd oflag=dsync writer
+	$(RUN) python -m kansoku.bench.busy --cpu $(BUSY_CPU) -- pytest $(PYTEST_ARGS)
 
 bench: tools  ## every benchmark scenario; figures go to bench.json (see docs/performance.md)
 	$(RUN) kansoku bench all --output bench.json
