@@ -20,8 +20,8 @@ import yaml
 from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.bench import payloads, stored
-from kansoku.bench.measure import MetricsText
 from kansoku.stack import state as st
+from kansoku.verify import pipeline
 from kansoku.verify.checks import jaeger_trace
 from kansoku.verify.poll import poll_until
 
@@ -144,7 +144,8 @@ def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackS
         for i in range(requests)
     ]
     collector = core_stack.url("collector-metrics") + "/metrics"
-    dropped_before = MetricsText.fetch(collector).total(cv.COLLECTOR_SERIES_DROPPED)
+    prometheus = core_stack.url("prometheus")
+    before = pipeline.PipelineCounts.read(collector, prometheus)
 
     def send(body: bytes) -> int:
         return _post(core_stack, "/v1/metrics", body).status_code
@@ -156,20 +157,24 @@ def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackS
     assert accepted > limit, statuses
     # Another service's series of the same metric still get their own slots.
     assert send(payloads.build_metrics(bystander, 100).next()[0]) == 200
-    prometheus = core_stack.url("prometheus")
+    taken = pipeline.PipelineCounts.read(collector, prometheus)
+    # Dropped synchronously, before the answers: exactly the flood's surplus, none of the rest.
+    dropped = taken.get("series_limit dropped") - before.get("series_limit dropped")
+    assert dropped == accepted - limit, pipeline.table(before, taken)
+
+    def wait(selector: str, target: int) -> float:
+        return pipeline.await_stored(
+            lambda: stored.prometheus_series(prometheus, selector),
+            target,
+            read=lambda: pipeline.PipelineCounts.read(collector, prometheus),
+            accepted=taken,
+            report=print,
+        )
+
     flood = f'{payloads.METRIC_PROMETHEUS}{{job="{service}"}}'
-    count = stored.settle(
-        lambda: stored.prometheus_series(prometheus, flood), limit, timeout=120, quiet=15
-    )
+    count = wait(flood, limit)
     print(f"flood: {accepted} series accepted, {count:.0f} stored; statuses {statuses}")
     assert count == limit
     bystanders = f'{payloads.METRIC_PROMETHEUS}{{job="{bystander}"}}'
-    assert (
-        stored.settle(
-            lambda: stored.prometheus_series(prometheus, bystanders), 100, timeout=60, quiet=5
-        )
-        == 100
-    )
-    dropped = MetricsText.fetch(collector).total(cv.COLLECTOR_SERIES_DROPPED) - dropped_before
-    assert dropped == accepted - limit
+    assert wait(bystanders, 100) == 100
     assert httpx.get(prometheus + "/-/healthy", timeout=10).status_code == 200

@@ -43,6 +43,9 @@ SETTLE_QUIET = 130.0
 # processor, 500 ms at most) plus what was on the wire. At the test's rate that is well under
 # two seconds of spans; see docs/performance.md.
 KILL_LOSS_BOUND = 2 * SPANS_PER_SECOND
+# The collector's own counters of what its OTLP receiver accepted (its :8888 names).
+ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
+ACCEPTED_POINTS = "otelcol_receiver_accepted_metric_points"
 
 
 def _quiet(_line: str) -> None:
@@ -58,6 +61,22 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchStack
 
 def _service() -> str:
     return f"kansoku-fault-{uuid.uuid4().hex[:8]}"
+
+
+def _accepted(stack: BenchStack, counter: str) -> float:
+    return MetricsText.fetch(stack.url("collector-metrics") + "/metrics").total(counter)
+
+
+def _await_load(stack: BenchStack, counter: str, before: float, amount: float) -> None:
+    """Wait until the collector has accepted ``amount`` more of ``counter``: the load is on.
+
+    A condition, not a sleep: on a busy machine the load's own start-up can take seconds.
+    """
+    poll_until(
+        lambda: _accepted(stack, counter) - before >= amount or None,
+        what=f"{amount:.0f} more {counter} from the load",
+        timeout=180,
+    )
 
 
 def _outage(stack: BenchStack, component: str) -> None:
@@ -84,8 +103,9 @@ def _load(stack: BenchStack, service: str, *, spans: float, points: float) -> Lo
 
 def test_no_span_is_lost_through_a_jaeger_outage(fault_stack: BenchStack) -> None:
     service = _service()
+    before = _accepted(fault_stack, ACCEPTED_SPANS)
     load = _load(fault_stack, service, spans=SPANS_PER_SECOND, points=0)
-    time.sleep(4)
+    _await_load(fault_stack, ACCEPTED_SPANS, before, 2 * SPANS_PER_SECOND)
     _outage(fault_stack, cv.JAEGER)
     result = load.result()
     assert result.spans.sent > SPANS_PER_SECOND * OUTAGE
@@ -102,8 +122,9 @@ def test_no_span_is_lost_through_a_jaeger_outage(fault_stack: BenchStack) -> Non
 
 def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) -> None:
     service = _service()
+    before = _accepted(fault_stack, ACCEPTED_POINTS)
     load = _load(fault_stack, service, spans=0, points=POINTS_PER_SECOND)
-    time.sleep(4)
+    _await_load(fault_stack, ACCEPTED_POINTS, before, 2 * POINTS_PER_SECOND)
     _outage(fault_stack, cv.PROMETHEUS)
     result = load.result()
     assert result.points.sent > POINTS_PER_SECOND * OUTAGE
@@ -124,10 +145,12 @@ def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) 
 
 def test_sdk_loss_through_a_collector_kill_is_bounded(fault_stack: BenchStack) -> None:
     service = _service()
+    before = _accepted(fault_stack, ACCEPTED_SPANS)
     emitter = SdkLoadProcess(
         SdkLoadConfig(service, fault_stack.otlp_grpc, rate=SPANS_PER_SECOND, duration=30.0)
     )
-    time.sleep(8)
+    # Spans delivered before the kill, some seconds' worth, so the kill falls mid-stream.
+    _await_load(fault_stack, ACCEPTED_SPANS, before, 4 * SPANS_PER_SECOND)
     os.killpg(fault_stack.pid(cv.COLLECTOR), signal.SIGKILL)
     fault_stack.supervisor.processes[cv.COLLECTOR].wait(timeout=10)  # reap it
     time.sleep(5)

@@ -12,6 +12,7 @@ a Ctrl-C or a SIGTERM included; the command's exit code is returned.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -55,7 +56,9 @@ class BusyLoad:
             for _ in range(self.cpu):
                 self._spawn([sys.executable, "-c", _CPU_LOOP])
             if self.disk:
-                self.scratch_dir = Path(tempfile.mkdtemp(prefix="kansoku-busy-", dir=self.scratch_parent))
+                self.scratch_dir = Path(
+                    tempfile.mkdtemp(prefix="kansoku-busy-", dir=self.scratch_parent)
+                )
                 self._spawn(["sh", "-c", _dd_loop(self.scratch_dir / SCRATCH_NAME)])
         except BaseException:
             self.stop()
@@ -69,9 +72,7 @@ class BusyLoad:
 
     def _spawn(self, argv: list[str]) -> None:
         # Its own process group, so that stopping it also stops the dd it runs.
-        self.procs.append(
-            subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
-        )
+        self.procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
 
     def alive(self) -> int:
         """How many of the load's processes are still running."""
@@ -81,10 +82,8 @@ class BusyLoad:
         """Stop every load process (and its children) and remove the scratch directory."""
         for proc in self.procs:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs:
             proc.wait()
         self.procs.clear()
@@ -140,8 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(command, args.cpu, disk=not args.no_disk)
     except ValueError as exc:
-        parser.error(str(exc))
-    return 2  # not reached: parser.error exits
+        parser.error(str(exc))  # exits with 2
 
 
 if __name__ == "__main__":
