@@ -11,9 +11,10 @@ A point sent to the collector passes these stages, each with its own counters:
 ``PipelineCounts`` is one reading of all of them. ``await_stored`` waits for points to be
 queryable in Prometheus on conditions that show progress, never on a fixed time: until the
 exporter has taken every point that had passed the processors when ours were accepted (so
-ours are in its WAL), then until the WAL reader has sent as many requests as the WAL had
-entries by then (so ours were sent). Points still missing then were lost, and it raises
-``NotStoredError`` with the counters of every stage, then and now.
+ours are in its WAL), then until the WAL reader has made as many requests as the WAL had
+entries by then and Prometheus has answered once more (so ours were sent and answered).
+Points still missing then were lost, and it raises ``NotStoredError`` with the counters of
+every stage, then and now.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ COLLECTOR: tuple[Counter, ...] = (
 )
 _WRITE = (("handler", "/api/v1/write"),)
 PROMETHEUS: tuple[Counter, ...] = (
+    Counter("write requests answered", "prometheus_http_requests_total", _WRITE),
     Counter("write requests 2xx", "prometheus_http_requests_total", (*_WRITE, ("code", "204"))),
     Counter("write requests 400", "prometheus_http_requests_total", (*_WRITE, ("code", "400"))),
     Counter("samples appended", "prometheus_tsdb_head_samples_appended_total"),
@@ -147,7 +149,8 @@ class _Progress:
     started: float
     stored: float = -1.0
     wal_entries: float | None = None  # WAL writes once the exporter had taken our points
-    flushed: int = 0  # readings in a row since the WAL reader sent that many requests
+    answered: float | None = None  # Prometheus's write answers once that many were sent
+    done: bool = False  # Prometheus has answered a write request since then
     log: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -168,13 +171,20 @@ def await_stored(
     """Wait until ``count()`` reaches ``target``; return it.
 
     ``read`` takes a reading (``PipelineCounts.read`` with the stack's URLs); ``accepted`` is
-    one taken right after the collector accepted the points. Stage 1:
-    the exporter has taken every point that had left ``series_limit`` by then (the pipeline
-    is in order, so ours are in the WAL). Stage 2: the WAL reader has sent Prometheus as
-    many requests as the WAL had entries at stage 1 (one request per entry, each answered
-    after Prometheus committed it), so ours were sent. Missing points after stage 2 were
-    lost: ``NotStoredError``, with every stage's counters. It is raised too when no counter
-    moved for ``stall`` seconds, or after ``give_up`` seconds, a safety net only.
+    one taken right after the collector accepted the points. The stages, each shown by a
+    counter, never by elapsed time:
+
+    1. the exporter has taken every point that had left ``series_limit`` by then (the
+       pipeline is in order, so ours are in the WAL);
+    2. the WAL reader has made as many requests as the WAL had entries at stage 1 (one
+       request per entry; the counter counts attempts once answered or failed);
+    3. Prometheus has answered a write request since stage 2. The exporter sends one request
+       at a time, so a failed attempt of ours was retried and answered by then.
+
+    Points still missing after stage 3 were lost: ``NotStoredError``, with every stage's
+    counters. Retries of earlier entries count as attempts too, which can bring stage 2
+    early; the table then shows them (write answers other than 2xx). It is raised too when
+    no counter moved for ``stall`` seconds, or after ``give_up`` seconds, a safety net only.
     """
     progress = _Progress(time.monotonic())
     last_move, last_values = progress.started, accepted.values
@@ -193,8 +203,8 @@ def await_stored(
         if now.values != last_values:
             last_move, last_values = now.at, now.values
         why = ""
-        if progress.flushed >= 2:  # twice: the count read after the sends, and once more
-            why = "the WAL reader had sent every entry written up to our points"
+        if progress.done:
+            why = "Prometheus had answered the requests carrying them"
         elif now.at - last_move >= stall:
             why = f"no counter moved for {stall:.0f}s"
         elif now.at - progress.started >= give_up:
@@ -211,7 +221,7 @@ def await_stored(
 
 
 def _advance(progress: _Progress, now: PipelineCounts, took: float) -> None:
-    """Move through the two stages as the counters show them passed."""
+    """Move through the stages as the counters show them passed (one per reading)."""
     if progress.wal_entries is None:
         if now.exporter_done() >= took:
             progress.wal_entries = now.get("WAL writes")
@@ -219,11 +229,16 @@ def _advance(progress: _Progress, now: PipelineCounts, took: float) -> None:
                 f"stage 1: exporter has taken all {took:,.0f} points; "
                 f"WAL entries {progress.wal_entries:,.0f}"
             )
-        return
-    if now.get("requests sent") >= progress.wal_entries:
-        if not progress.flushed:
-            progress.note(f"stage 2: {now.get('requests sent'):,.0f} requests sent")
-        progress.flushed += 1
+    elif progress.answered is None:
+        if now.get("requests sent") >= progress.wal_entries:
+            progress.answered = now.get("write requests answered")
+            progress.note(
+                f"stage 2: {now.get('requests sent'):,.0f} requests made; "
+                f"Prometheus answered {progress.answered:,.0f}"
+            )
+    elif now.get("write requests answered") > progress.answered:
+        progress.done = True
+        progress.note(f"stage 3: Prometheus answered {now.get('write requests answered'):,.0f}")
 
 
 def _safe(count: Callable[[], float], last: float) -> float:

@@ -78,6 +78,7 @@ def _counts(at: float = 0.0, **values: float) -> PipelineCounts:
         "sent": "exporter sent (to WAL)",
         "wal": "WAL writes",
         "requests": "requests sent",
+        "answered": "write requests answered",
     }
     return PipelineCounts(at or time.monotonic(), {names[k]: v for k, v in values.items()})
 
@@ -116,22 +117,25 @@ def test_a_slow_wal_is_waited_out_however_many_readings_it_takes() -> None:
     assert "stored 100 of 100" in timeline[0]
 
 
-def test_points_missing_after_the_wal_sent_them_are_reported_lost() -> None:
+def test_points_missing_after_prometheus_answered_them_are_reported_lost() -> None:
     readings = [
-        _counts(took=1000, sent=1000, wal=44, requests=40),
-        _counts(took=1000, sent=1000, wal=45, requests=44),
+        _counts(took=1000, sent=1000, wal=44, requests=40, answered=40),
+        _counts(took=1000, sent=1000, wal=45, requests=44, answered=44),
+        _counts(took=1000, sent=1000, wal=45, requests=44, answered=44),
+        _counts(took=1000, sent=1000, wal=45, requests=45, answered=45),
     ]
     script = Script(readings, [0])
     with pytest.raises(NotStoredError) as err:
         pipeline.await_stored(script.count, 100, read=script.read, accepted=ACCEPTED, interval=0)
     message = str(err.value)
     assert message.startswith("0 of 100 stored after")
-    assert "the WAL reader had sent every entry written up to our points" in message
+    assert "Prometheus had answered the requests carrying them" in message
     assert "stage 1: exporter has taken all 1,000 points; WAL entries 44" in message
-    assert "stage 2: 44 requests sent" in message
+    assert "stage 2: 44 requests made; Prometheus answered 44" in message
+    assert "stage 3: Prometheus answered 45" in message
     table_row = next(row for row in message.splitlines() if row.strip().startswith("requests"))
-    assert table_row.split()[-2:] == ["44", "(+6)"]  # the table: 44 now, 38 then
-    assert script.calls == 3  # stage 2 seen twice, the count read after it each time
+    assert table_row.split()[-2:] == ["45", "(+7)"]  # the table: 45 now, 38 then
+    assert script.calls == 4  # one stage per reading, the count read after each
 
 
 def test_a_pipeline_where_nothing_moves_is_reported_after_the_stall() -> None:
