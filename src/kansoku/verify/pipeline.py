@@ -30,8 +30,9 @@ from kansoku.bench.measure import MetricsText
 
 EXPORTER = "prometheus_remote_write"
 PRW = "otelcol_exporter_prometheusremotewrite_"
-# The metrics pipeline's processors, in order (config/collector/collector.yaml).
-PROCESSORS = ("memory_limiter", "series_limit", "resource_detection", "batch")
+# The metrics pipeline's processors that count items in and out, in order
+# (config/collector/collector.yaml); batch has counters of its own, over every pipeline.
+PROCESSORS = ("memory_limiter", "series_limit", "resource_detection")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ COLLECTOR: tuple[Counter, ...] = (
     Counter("receivers refused", "otelcol_receiver_refused_metric_points"),
     *(_processor(p, d) for p in PROCESSORS for d in ("incoming", "outgoing")),
     Counter("series_limit dropped", cv.COLLECTOR_SERIES_DROPPED),
+    Counter("batch sent (all pipelines)", "otelcol_processor_batch_batch_send_size_sum"),
     Counter(
         "exporter sent (to WAL)", "otelcol_exporter_sent_metric_points", (("exporter", EXPORTER),)
     ),
@@ -76,6 +78,7 @@ COLLECTOR: tuple[Counter, ...] = (
     Counter("WAL write ms (sum)", PRW + "wal_write_latency_sum"),
     Counter("WAL read failures", PRW + "wal_reads_failures"),
     Counter("WAL lag (entries)", PRW + "wal_lag"),
+    Counter("WAL reads", PRW + "wal_reads"),
     Counter("requests sent", PRW + "sent_batches"),
     Counter("translation failures", PRW + "failed_translations"),
 )
