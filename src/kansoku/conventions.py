@@ -288,6 +288,7 @@ ALERTMANAGER_URL_FILES: tuple[str, ...] = (
 ALERT_RECEIVER_WEBHOOK_PATH = "/webhook"  # /webhook/<receiver name>
 ALERT_RECEIVER_DOCS_PATH = "/docs/"
 ALERT_RECEIVER_LOG = "alert-receiver/notifications.jsonl"  # under the data dir
+
 # --- telemetry feature switches (the overhead bench's per-feature cost table) ---
 # Comma-separated feature names (kansoku.services.telemetry_features.FEATURES) switched off or
 # on in the shop services' telemetry set-up; the bench uses them, nothing else sets them.

@@ -43,8 +43,13 @@ def loss(base_rate: float, instrumented_rate: float) -> float:
 
 
 def ratio(ours: float, stock: float) -> float | None:
-    """``ours / stock``, or None when the stock figure is not positive (nothing to compare)."""
-    return ours / stock if stock > 0 else None
+    """``ours / stock``, or None when it means nothing.
+
+    A stock figure that is not positive leaves nothing to compare with, and a negative one of
+    ours says that the machine's load changed between the two runs (instrumentation does not
+    make a service faster): such a round shows in the note, not in the median.
+    """
+    return ours / stock if stock > 0 and ours >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def _median(values: Sequence[float | None]) -> float | None:
 
 def _ratio_row(metric: str, value: float | None, note: str) -> list[Row]:
     if value is None:
-        return [Row(metric, 0.0, "x", note="no ratio: the stock instrumentation added nothing")]
+        return [Row(metric, 0.0, "x", note=f"no ratio: drift or nothing added ({note})")]
     return [Row(metric, value, "x", TARGET_RATIO, note=note)]
 
 

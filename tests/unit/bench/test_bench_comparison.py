@@ -38,6 +38,15 @@ def test_no_ratio_when_the_stock_instrumentation_added_nothing() -> None:
     assert "no ratio" in rows[0].note
 
 
+def test_a_round_where_instrumentation_seems_to_save_cpu_is_left_out_of_the_median() -> None:
+    # The machine's load changed between the runs: instrumentation cannot make a service faster.
+    rounds = [_round(1, 500, 1000, 2500, 3000), _round(2, 500, 1000, 2500, 2000)]
+    assert rounds[1].cpu_ratio is None
+    row = cmp.summary_rows(rounds)[0]
+    assert row.value == pytest.approx(1.0)
+    assert row.note == "median of 2 rounds: 1.00, -"
+
+
 def test_summary_is_the_median_of_the_rounds_and_shows_each_round() -> None:
     rounds = [
         _round(1, 500, 1000, 2500, 3000),  # 1.0
