@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from kansoku import __version__, locations
+from kansoku import conventions as cv
 from kansoku.errors import KansokuError
 from kansoku.stack import components, local, ports
 from kansoku.stack import state as st
@@ -70,12 +71,18 @@ def tools() -> None:
 @click.argument("binaries", nargs=-1)
 @handle_errors
 def tools_install(binaries: tuple[str, ...]) -> None:
-    """Build the pinned BINARIES (default: all, and the web UIs such as prometheus-ui) that
-    are missing into the per-version cache."""
-    resolved = lookup.install(binaries, progress=_err)
-    click.echo(
-        render(["binary", "source", "path"], [[r.binary, r.source, str(r.path)] for r in resolved])
-    )
+    """Build the pinned BINARIES (default: all, the web UIs such as prometheus-ui, and the
+    console) that are missing into the cache; 'console' builds the console's web app."""
+    from kansoku.console import assets
+
+    rows = []
+    go_binaries = tuple(b for b in binaries if b != cv.CONSOLE)
+    if go_binaries or not binaries:
+        resolved = lookup.install(go_binaries, progress=_err)
+        rows = [[r.binary, r.source, str(r.path)] for r in resolved]
+    if cv.CONSOLE in binaries or not binaries:
+        rows.append([cv.CONSOLE, "cache", str(assets.install(progress=_err))])
+    click.echo(render(["binary", "source", "path"], rows))
 
 
 @tools.command("list")
@@ -220,8 +227,6 @@ def down(data_dir: Path | None, timeout: float) -> None:
 def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
     """Show what runs where; exits 4 when no stack runs or a component is down."""
     if list_ports:
-        from kansoku import conventions as cv
-
         click.echo(
             render(
                 ["key", "component", "default", "env", "purpose"],

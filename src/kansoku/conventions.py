@@ -56,6 +56,7 @@ PORTS: tuple[Port, ...] = (
     Port("shop-frontend", SHOP_FRONTEND, 8080, "shop web pages"),
     Port("alertmanager", "alertmanager", 9093, "Alertmanager UI and API"),
     Port("alert-receiver", "alert-receiver", 9095, "local notification receiver"),
+    Port("console", "console", 3000, "the console: dashboards, traces, links to the UIs"),
 )
 
 PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
@@ -294,3 +295,11 @@ ALERT_RECEIVER_LOG = "alert-receiver/notifications.jsonl"  # under the data dir
 # on in the shop services' telemetry set-up; the bench uses them, nothing else sets them.
 ENV_TELEMETRY_OFF = "KANSOKU_TELEMETRY_OFF"
 ENV_TELEMETRY_ON = "KANSOKU_TELEMETRY_ON"
+# Web UIs of the local stack, shown by `kansoku status` and the console's landing page:
+# (port key, name, path, what for). One appears once its port key exists.
+UIS: tuple[tuple[str, str, str, str], ...] = (
+    ("console", "console", "/", "dashboards, traces, links to the UIs below"),
+    ("prometheus", "Prometheus", "/", "queries, targets, rules, alerts"),
+    ("alertmanager", "Alertmanager", "/", "alerts, silences, routes"),
+    ("victorialogs", "VictoriaLogs", "/select/vmui/", "logs"),
+)

@@ -15,6 +15,7 @@ from browser import browser, page, page_events
 from e2e_stack import down, up_detached
 
 from kansoku import conventions as cv
+from kansoku.console import assets
 from kansoku.stack import state as st
 from kansoku.stack.components import needed_binaries
 from kansoku.tools import lookup
@@ -25,9 +26,10 @@ __all__ = ["browser", "page", "page_events"]
 
 @pytest.fixture(scope="session", autouse=True)
 def _binaries_present() -> None:
-    """Fail, never skip, when the upstream binaries are missing."""
+    """Fail, never skip, when the upstream binaries or the console's build are missing."""
     for binary in (*needed_binaries(), "promtool"):
         lookup.resolve(binary)
+    assets.resolve()
 
 
 @pytest.fixture(scope="session")

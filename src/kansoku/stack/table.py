@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kansoku import conventions as cv
+from kansoku.stack.ports import client_url
 from kansoku.stack.state import StackState
 
 
@@ -23,4 +25,10 @@ def stack_table(state: StackState) -> str:
         ports = ", ".join(f"{k}={state.ports[k]}" for k in comp.ports)
         rows.append([comp.name, comp.status, str(comp.pid or "-"), comp.url, ports, comp.log])
     body = render(["component", "status", "pid", "url", "ports", "log"], rows)
-    return f"{body}\n\nstack: {state.status}   data dir: {state.data_dir}"
+    uis = [
+        f"  {name:<13} {client_url(state.bind_address, state.ports[key])}{path}"
+        for key, name, path, _ in cv.UIS
+        if key in state.ports
+    ]
+    web = "\n\nweb UIs:\n" + "\n".join(uis) if uis else ""
+    return f"{body}{web}\n\nstack: {state.status}   data dir: {state.data_dir}"

@@ -29,6 +29,7 @@ def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -
     order = [s.name for s in specs]
     # What a component sends to comes before it: alerts flow receiver <- Alertmanager <-
     # Prometheus; telemetry shop -> collector -> stores.
+    assert order[0] == cv.CONSOLE  # first, so its URL is printed first
     assert order.index(cv.ALERT_RECEIVER) < order.index(cv.ALERTMANAGER)
     assert order.index(cv.ALERTMANAGER) < order.index(cv.PROMETHEUS)
     assert order.index(cv.PROMETHEUS) < order.index(cv.COLLECTOR) < order.index(cv.SHOP_BACKEND)
@@ -43,6 +44,7 @@ def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -
     assert stages[cv.ALERTMANAGER] == stages[cv.ALERT_RECEIVER] == stages[cv.SHOP_BACKEND] == 0
     core = components.build_specs(_settings(tmp_path, services=False), BINARIES)
     assert [s.name for s in core] == [
+        cv.CONSOLE,
         cv.ALERT_RECEIVER,
         cv.ALERTMANAGER,
         cv.PROMETHEUS,

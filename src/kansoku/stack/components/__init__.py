@@ -20,7 +20,7 @@ import dataclasses
 from pathlib import Path
 from types import ModuleType
 
-from kansoku.stack.components import alertmanager, collector, jaeger, prometheus, shop
+from kansoku.stack.components import alertmanager, collector, console, jaeger, prometheus, shop
 from kansoku.stack.components.spec import (
     JAEGER_STORAGES,
     PROMETHEUS_RETENTION,
@@ -30,8 +30,9 @@ from kansoku.stack.components.spec import (
     process_env,
 )
 
-# Dependency order: what a component sends to comes before it (Prometheus sends alerts).
-MODULES: tuple[ModuleType, ...] = (alertmanager, prometheus, jaeger, collector, shop)
+# Dependency order: what a component sends to comes before it (Prometheus sends alerts). The
+# console sends nothing and comes first, so `kansoku up` prints its URL first.
+MODULES: tuple[ModuleType, ...] = (console, alertmanager, prometheus, jaeger, collector, shop)
 
 __all__ = [
     "JAEGER_STORAGES",

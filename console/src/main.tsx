@@ -1,0 +1,57 @@
+import { CssBaseline, ThemeProvider } from '@mui/material';
+import { ChartsProvider, SnackbarProvider, generateChartsTheme, getTheme } from '@perses-dev/components';
+import { PluginRegistry, ReactRouterProvider } from '@perses-dev/plugin-system';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Route, Routes } from 'react-router-dom';
+import { QueryParamProvider } from 'use-query-params';
+import { ReactRouter6Adapter } from 'use-query-params/adapters/react-router-6';
+import { Layout } from './Layout';
+import { DashboardPage } from './pages/DashboardPage';
+import { ExemplarsPage } from './pages/ExemplarsPage';
+import { LandingPage } from './pages/LandingPage';
+import { TracePage } from './pages/TracePage';
+import { TracesPage } from './pages/TracesPage';
+import { pluginLoader } from './plugins';
+
+const muiTheme = getTheme('light');
+const chartsTheme = generateChartsTheme(muiTheme, {});
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { refetchOnWindowFocus: false, retry: 0 } },
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ThemeProvider theme={muiTheme}>
+      <CssBaseline />
+      <ChartsProvider chartsTheme={chartsTheme}>
+        <SnackbarProvider anchorOrigin={{ vertical: 'bottom', horizontal: 'right' }} variant="default" content="">
+          <PluginRegistry
+            pluginLoader={pluginLoader}
+            defaultPluginKinds={{ Panel: 'TimeSeriesChart', TimeSeriesQuery: 'PrometheusTimeSeriesQuery', TraceQuery: 'JaegerTraceQuery' }}
+          >
+            <QueryClientProvider client={queryClient}>
+              <BrowserRouter>
+                <QueryParamProvider adapter={ReactRouter6Adapter}>
+                  {/* Trace links in Perses's trace panels navigate inside the app. */}
+                  <ReactRouterProvider>
+                  <Routes>
+                    <Route element={<Layout />}>
+                      <Route path="/" element={<LandingPage />} />
+                      <Route path="/dashboards/:uid" element={<DashboardPage />} />
+                      <Route path="/traces" element={<TracesPage />} />
+                      <Route path="/traces/:traceId" element={<TracePage />} />
+                      <Route path="/exemplars/:uid/:panel" element={<ExemplarsPage />} />
+                    </Route>
+                  </Routes>
+                  </ReactRouterProvider>
+                </QueryParamProvider>
+              </BrowserRouter>
+            </QueryClientProvider>
+          </PluginRegistry>
+        </SnackbarProvider>
+      </ChartsProvider>
+    </ThemeProvider>
+  </StrictMode>,
+);
