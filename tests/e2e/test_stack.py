@@ -168,6 +168,7 @@ def test_status_reports_every_component_ready(core_stack: st.StackState) -> None
     assert proc.returncode == 0, proc.stderr
     state = json.loads(proc.stdout)
     assert {n: c["status"] for n, c in state["components"].items()} == {
+        cv.CONSOLE: "ready",
         cv.PROMETHEUS: "ready",
         cv.JAEGER: "ready",
         cv.COLLECTOR: "ready",
