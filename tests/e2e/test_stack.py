@@ -167,12 +167,10 @@ def test_status_reports_every_component_ready(core_stack: st.StackState) -> None
     proc = kansoku("status", "--data-dir", core_stack.data_dir, "--json", timeout=30)
     assert proc.returncode == 0, proc.stderr
     state = json.loads(proc.stdout)
-    assert {n: c["status"] for n, c in state["components"].items()} == {
-        cv.CONSOLE: "ready",
-        cv.PROMETHEUS: "ready",
-        cv.JAEGER: "ready",
-        cv.COLLECTOR: "ready",
-    }
+    statuses = {n: c["status"] for n, c in state["components"].items()}
+    # Named, not counted, so a new component does not break this: the core ones, all ready.
+    assert {cv.CONSOLE, cv.PROMETHEUS, cv.JAEGER, cv.COLLECTOR} <= set(statuses)
+    assert statuses == dict.fromkeys(statuses, "ready")
 
 
 def test_taken_port_fails_at_once_and_starts_nothing(tmp_path: Path) -> None:
