@@ -1,7 +1,8 @@
 """Entry point: ``python -m kansoku.services.loadgen``, configured only by environment.
 
-Runs until SIGTERM/SIGINT or until ``KANSOKU_LOADGEN_RUN_SECONDS`` have passed, logging a
-one-line summary every 30 seconds and at the end; exits 0 after a clean stop.
+Runs until SIGTERM/SIGINT or until ``KANSOKU_LOADGEN_RUN_SECONDS`` have passed once every
+user has spawned, logging a one-line summary every 30 seconds and at the end; exits 0 after
+a clean stop.
 """
 
 # Locust monkey-patches the standard library for gevent on import; it must come first.
@@ -37,7 +38,14 @@ def main() -> int:
     gevent.signal_handler(signal.SIGTERM, runner.quit)
     gevent.signal_handler(signal.SIGINT, runner.quit)
     if settings.run_seconds:
-        gevent.spawn_later(settings.run_seconds, runner.quit)
+        # The run time is time under full load: counted from when every user has spawned, so a
+        # slow start (a busy machine) does not eat into it.
+        run_seconds = settings.run_seconds
+
+        def stop_later(**_: object) -> None:
+            gevent.spawn_later(run_seconds, runner.quit)
+
+        env.events.spawning_complete.add_listener(stop_later)
     reporter = gevent.spawn(_report_forever, env)
     _log.info(
         "load on %s: %d users (spawn rate %.2f/s, think time %.2fs), %s",
