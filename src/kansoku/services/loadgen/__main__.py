@@ -45,7 +45,7 @@ def main() -> int:
         def stop_later(**_: object) -> None:
             gevent.spawn_later(run_seconds, runner.quit)
 
-        env.events.spawning_complete.add_listener(stop_later)
+        env.events.spawning_complete.add_listener(stop_later)  # type: ignore[no-untyped-call]
     reporter = gevent.spawn(_report_forever, env)
     _log.info(
         "load on %s: %d users (spawn rate %.2f/s, think time %.2fs), %s",
