@@ -164,6 +164,12 @@ def tools_manifest(check: bool) -> None:
     show_default=True,
     help="Prometheus retention time.",
 )
+@click.option(
+    "--logs-retention",
+    default=components.LOGS_RETENTION,
+    show_default=True,
+    help="VictoriaLogs retention (1d or more, e.g. 7d, 4w).",
+)
 @click.option("--fresh", is_flag=True, help="Wipe the data dir before starting.")
 @click.option("--detach", is_flag=True, help="Run in the background; stop with 'kansoku down'.")
 @handle_errors
@@ -176,6 +182,7 @@ def up(
     jaeger_storage: str,
     collector_debug: bool,
     retention: str,
+    logs_retention: str,
     fresh: bool,
     detach: bool,
 ) -> None:
@@ -189,6 +196,7 @@ def up(
         jaeger_storage=jaeger_storage,
         collector_debug=collector_debug,
         retention=retention,
+        logs_retention=logs_retention,
     )
     specs = local.prepare(settings, fresh=fresh, report=_err)
     if detach:

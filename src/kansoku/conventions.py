@@ -57,6 +57,7 @@ PORTS: tuple[Port, ...] = (
     Port("alertmanager", "alertmanager", 9093, "Alertmanager UI and API"),
     Port("alert-receiver", "alert-receiver", 9095, "local notification receiver"),
     Port("console", "console", 3000, "the console: dashboards, traces, links to the UIs"),
+    Port("victorialogs", "victorialogs", 9428, "OTLP logs in, LogsQL queries, web UI"),
 )
 
 PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
@@ -70,7 +71,6 @@ ENV_CACHE_DIR = "KANSOKU_CACHE_DIR"
 ENV_PROMETHEUS_URL = "KANSOKU_PROMETHEUS_URL"
 ENV_JAEGER_OTLP_ENDPOINT = "KANSOKU_JAEGER_OTLP_ENDPOINT"
 ENV_COLLECTOR_STORAGE_DIR = "KANSOKU_COLLECTOR_STORAGE_DIR"
-ENV_COLLECTOR_LOGS_PATH = "KANSOKU_COLLECTOR_LOGS_PATH"
 ENV_COLLECTOR_MEMORY_LIMIT_MIB = "KANSOKU_COLLECTOR_MEMORY_LIMIT_MIB"
 ENV_JAEGER_BADGER_DIR = "KANSOKU_JAEGER_BADGER_DIR"
 ENV_JAEGER_MAX_TRACES = "KANSOKU_JAEGER_MAX_TRACES"
@@ -303,3 +303,21 @@ UIS: tuple[tuple[str, str, str, str], ...] = (
     ("alertmanager", "Alertmanager", "/", "alerts, silences, routes"),
     ("victorialogs", "VictoriaLogs", "/select/vmui/", "logs"),
 )
+
+# --- logs (VictoriaLogs: the log store, stack/components/victorialogs.py, docs/logs.md) ---
+VICTORIALOGS = "victorialogs"
+ENV_VICTORIALOGS_URL = "KANSOKU_VICTORIALOGS_URL"  # collector -> VictoriaLogs base URL
+VICTORIALOGS_UI_PATH = "/select/vmui/"  # the web UI embedded in the binary
+VICTORIALOGS_HEALTH_PATH = "/health"
+VICTORIALOGS_QUERY_PATH = "/select/logsql/query"  # LogsQL; JSON lines out
+VICTORIALOGS_OTLP_PATH = "/insert/opentelemetry/v1/logs"  # OTLP/HTTP, protobuf only
+# Log fields as VictoriaLogs stores an OTLP record: the body becomes _msg, resource and record
+# attributes keep their names (service.name, exception.type, ...).
+LOG_FIELD_MESSAGE = "_msg"
+LOG_FIELD_STREAM = "_stream"
+LOG_FIELD_TRACE_ID = "trace_id"
+LOG_FIELD_SPAN_ID = "span_id"
+LOG_FIELD_SEVERITY = "severity_text"
+LOG_FIELD_SERVICE = "service.name"
+DATASOURCE_VICTORIALOGS_UID = "victorialogs"
+DATASOURCE_VICTORIALOGS_TYPE = "victoriametrics-logs-datasource"

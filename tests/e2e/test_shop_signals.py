@@ -1,16 +1,14 @@
 """The shop's signals arrive where docs/telemetry.md says, on a real local stack.
 
 One checkout is made through the frontend with a ``traceparent`` chosen here, so its trace id
-is known; then Jaeger, Prometheus and the collector's log file are asked for what it left.
+is known; then Jaeger, Prometheus and VictoriaLogs are asked for what it left.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +16,7 @@ import pytest
 
 from kansoku import conventions
 from kansoku.stack.state import StackState
+from kansoku.verify import logsql
 from kansoku.verify.poll import poll_until
 
 pytestmark = pytest.mark.e2e
@@ -176,31 +175,23 @@ def _has_trace(stack: StackState, trace_id: str) -> bool:
     return response.status_code == 200 and bool(response.json().get("data"))
 
 
-def _log_of_trace(path: Path, trace_id: str) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    for line in path.read_text().splitlines():
-        if trace_id not in line:
-            continue
-        for resource in json.loads(line).get("resourceLogs", []):
-            for scope in resource.get("scopeLogs", []):
-                for record in scope.get("logRecords", []):
-                    if record.get("traceId", "").lower() == trace_id:
-                        return dict(record)
-    return None
+def _logs_of_trace(stack: StackState, trace_id: str) -> list[dict[str, Any]] | None:
+    return logsql.query(stack.url("victorialogs"), logsql.by_trace_id(trace_id), limit=50) or None
 
 
-def test_the_checkout_left_a_log_record_with_its_trace_id(
+def test_the_checkout_left_a_log_record_found_by_its_trace_id(
     stack: StackState, checkout: Checkout
 ) -> None:
-    path = Path(stack.data_dir) / "collector" / "logs" / "logs.jsonl"
-    record = poll_until(
-        lambda: _log_of_trace(path, checkout.trace_id),
-        what=f"a log record with trace id {checkout.trace_id} in {path.name}",
+    records = poll_until(
+        lambda: _logs_of_trace(stack, checkout.trace_id),
+        what=f"a log record with trace id {checkout.trace_id} in VictoriaLogs",
         timeout=WAIT,
     )
-    assert "order placed" in json.dumps(record["body"])
-    assert len(record["spanId"]) == 16
+    [placed] = [r for r in records if "order placed" in r[conventions.LOG_FIELD_MESSAGE]]
+    assert placed[conventions.LOG_FIELD_SERVICE] == conventions.SHOP_BACKEND
+    assert placed[conventions.LOG_FIELD_STREAM] == f'{{service.name="{conventions.SHOP_BACKEND}"}}'
+    assert len(placed[conventions.LOG_FIELD_SPAN_ID]) == 16
+    assert placed[conventions.LOG_FIELD_SEVERITY] == "INFO"
 
 
 def _counts(stack: StackState, route: str) -> dict[str, float]:

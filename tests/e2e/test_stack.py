@@ -30,7 +30,6 @@ def _collector_env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         cv.ENV_COLLECTOR_STORAGE_DIR: str(tmp_path),
-        cv.ENV_COLLECTOR_LOGS_PATH: str(tmp_path / "logs.jsonl"),
     }
 
 
@@ -108,7 +107,8 @@ def test_verify_command_passes_on_the_local_stack(core_stack: st.StackState) -> 
         "collector healthy",
         "trace in Jaeger",
         "metric in Prometheus",
-        "log in collector output",
+        "victorialogs healthy",
+        "log in VictoriaLogs by trace id",
         "collector counters",
     ):
         assert name in proc.stdout
@@ -169,7 +169,7 @@ def test_status_reports_every_component_ready(core_stack: st.StackState) -> None
     state = json.loads(proc.stdout)
     statuses = {n: c["status"] for n, c in state["components"].items()}
     # Named, not counted, so a new component does not break this: the core ones, all ready.
-    assert {cv.CONSOLE, cv.PROMETHEUS, cv.JAEGER, cv.COLLECTOR} <= set(statuses)
+    assert {cv.CONSOLE, cv.PROMETHEUS, cv.JAEGER, cv.VICTORIALOGS, cv.COLLECTOR} <= set(statuses)
     assert statuses == dict.fromkeys(statuses, "ready")
 
 
@@ -282,6 +282,7 @@ def test_readiness_endpoints_answer(core_stack: st.StackState) -> None:
         core_stack.url("prometheus") + "/-/ready",
         core_stack.url("collector-health") + "/",
         core_stack.url("jaeger-query") + "/api/services",
+        core_stack.url("victorialogs") + cv.VICTORIALOGS_HEALTH_PATH,
     ):
         assert httpx.get(url, timeout=5).status_code == 200, url
 

@@ -6,17 +6,16 @@ problem at once.
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from kansoku.verify import probes
+from kansoku import conventions as cv
+from kansoku.verify import logsql, probes
 from kansoku.verify.poll import PollTimeoutError, poll_until
 
 
@@ -29,7 +28,7 @@ class Targets:
     otlp_endpoint: str
     collector_health_url: str | None = None
     collector_metrics_url: str | None = None
-    logs_file: Path | None = None
+    victorialogs_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,8 @@ def health_checks(targets: Targets) -> list[CheckResult]:
     }
     if targets.collector_health_url:
         urls["collector healthy"] = targets.collector_health_url
+    if targets.victorialogs_url:
+        urls["victorialogs healthy"] = targets.victorialogs_url + cv.VICTORIALOGS_HEALTH_PATH
 
     def probe(url: str) -> Callable[[], str]:
         def run() -> str:
@@ -125,37 +126,34 @@ def find_metric(targets: Targets, probe: probes.Probe, timeout: float) -> str:
     return f"{query} = {result[0]['value'][1]}"
 
 
+# A log record emitted inside a request is queryable by its trace id within this (the goal).
+LOG_VISIBLE_SECONDS = 5.0
+
+
 def find_log(targets: Targets, probe: probes.Probe, timeout: float) -> str:
-    path = targets.logs_file
-    if path is None:
-        raise RuntimeError("no log file given")
-
-    def present() -> str | None:
-        for record in iter_log_records(path):
-            if probe.verify_id in json.dumps(record.get("body", "")):
-                if record.get("traceId") != probe.trace_id:
-                    raise RuntimeError(
-                        f"log record has trace id {record.get('traceId')!r}, "
-                        f"expected {probe.trace_id}"
-                    )
-                return f"log record with trace id {probe.trace_id} in {path.name}"
-        return None
-
-    return poll_until(present, what=f"log record {probe.verify_id} in {path}", timeout=timeout)
-
-
-def iter_log_records(path: Path) -> Iterable[dict[str, Any]]:
-    """Every log record in the collector's JSON-lines file exporter output."""
-    if not path.exists():
-        return
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            batch = json.loads(line)
-        except ValueError:
-            continue  # a line still being written
-        for rl in batch.get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                yield from sl.get("logRecords", [])
+    """The probe's log record in VictoriaLogs, found by its trace id (LogsQL)."""
+    url = targets.victorialogs_url
+    if url is None:
+        raise RuntimeError("no VictoriaLogs URL given")
+    started = time.monotonic()
+    record = poll_until(
+        lambda: logsql.query(url, logsql.by_trace_id(probe.trace_id), limit=10) or None,
+        what=f"a log record with trace id {probe.trace_id} in VictoriaLogs",
+        timeout=timeout,
+    )[0]
+    took = time.monotonic() - started
+    if took > LOG_VISIBLE_SECONDS:
+        raise RuntimeError(
+            f"log record of trace {probe.trace_id} queryable only after {took:.1f}s "
+            f"(goal: {LOG_VISIBLE_SECONDS:.0f}s)"
+        )
+    if probe.verify_id not in str(record.get(cv.LOG_FIELD_MESSAGE, "")):
+        raise RuntimeError(f"the log record of trace {probe.trace_id} is not the probe's: {record}")
+    if record.get(cv.LOG_FIELD_SPAN_ID) != probe.span_id:
+        raise RuntimeError(
+            f"log record has span id {record.get(cv.LOG_FIELD_SPAN_ID)!r}, expected {probe.span_id}"
+        )
+    return f"log record of trace {probe.trace_id} queryable after {took:.1f}s"
 
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
@@ -227,14 +225,17 @@ def run_all(targets: Targets, *, timeout: float = 60.0) -> list[CheckResult]:
     if probe is not None:
         results.append(timed("trace in Jaeger", lambda: find_trace(targets, probe, timeout)))
         results.append(timed("metric in Prometheus", lambda: find_metric(targets, probe, timeout)))
-        if targets.logs_file is not None:
+        if targets.victorialogs_url is not None:
             results.append(
-                timed("log in collector output", lambda: find_log(targets, probe, timeout))
+                timed("log in VictoriaLogs by trace id", lambda: find_log(targets, probe, timeout))
             )
         else:
             results.append(
                 CheckResult(
-                    "log in collector output", True, "not checked: no --logs-file", skipped=True
+                    "log in VictoriaLogs by trace id",
+                    True,
+                    "not checked: no --victorialogs-url",
+                    skipped=True,
                 )
             )
     if targets.collector_metrics_url:

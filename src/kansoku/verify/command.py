@@ -34,7 +34,7 @@ def _targets_of(current: st.StackState) -> Targets:
         otlp_endpoint=current.url("otlp-grpc").removeprefix("http://"),
         collector_health_url=current.url("collector-health") + "/",
         collector_metrics_url=current.url("collector-metrics") + "/metrics",
-        logs_file=Path(current.data_dir) / "collector" / "logs" / "logs.jsonl",
+        victorialogs_url=current.url("victorialogs"),
     )
 
 
@@ -64,9 +64,8 @@ def results_table(results: list[CheckResult]) -> str:
 @click.option("--collector-health-url", help="Collector health check URL.")
 @click.option("--collector-metrics-url", help="Collector's own metrics URL (…:8888/metrics).")
 @click.option(
-    "--logs-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The collector's JSON-lines log output, when it is reachable from here.",
+    "--victorialogs-url",
+    help="VictoriaLogs base URL, e.g. http://127.0.0.1:9428 (the log is looked up by trace id).",
 )
 @click.option(
     "--shop-url",
@@ -83,7 +82,7 @@ def verify(
     otlp_endpoint: str | None,
     collector_health_url: str | None,
     collector_metrics_url: str | None,
-    logs_file: Path | None,
+    victorialogs_url: str | None,
     shop_url: str | None,
     timeout: float,
 ) -> None:
@@ -103,7 +102,7 @@ def verify(
                 otlp_endpoint,
                 collector_health_url,
                 collector_metrics_url,
-                logs_file,
+                victorialogs_url,
             )
         else:
             local = (data_dir or locations.default_data_dir()).resolve()

@@ -28,10 +28,11 @@ PROBE_LABEL = "verify_id"
 
 @dataclass(frozen=True)
 class Probe:
-    """What was sent: the id that tags all three signals and the trace's id."""
+    """What was sent: the id that tags all three signals, the trace's and the span's ids."""
 
     verify_id: str
     trace_id: str
+    span_id: str
 
 
 def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:
@@ -65,6 +66,7 @@ def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:
         tracer = tracer_provider.get_tracer("kansoku.verify")
         with tracer.start_as_current_span(PROBE_SPAN, attributes=attrs) as span:
             trace_id = format(span.get_span_context().trace_id, "032x")
+            span_id = format(span.get_span_context().span_id, "016x")
             logger_provider.get_logger("kansoku.verify").emit(
                 context=otel_context.get_current(),
                 severity_number=SeverityNumber.INFO,
@@ -80,4 +82,4 @@ def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:
         tracer_provider.shutdown()
         logger_provider.shutdown()
         meter_provider.shutdown()
-    return Probe(verify_id=verify_id, trace_id=trace_id)
+    return Probe(verify_id=verify_id, trace_id=trace_id, span_id=span_id)

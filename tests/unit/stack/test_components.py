@@ -34,6 +34,7 @@ def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -
     assert order.index(cv.ALERTMANAGER) < order.index(cv.PROMETHEUS)
     assert order.index(cv.PROMETHEUS) < order.index(cv.COLLECTOR) < order.index(cv.SHOP_BACKEND)
     assert order.index(cv.JAEGER) < order.index(cv.COLLECTOR)
+    assert order.index(cv.VICTORIALOGS) < order.index(cv.COLLECTOR)
     assert order[-3:] == [cv.SHOP_BACKEND, cv.SHOP_FRONTEND, cv.LOADGEN]
     # The shop starts with the stores; the collector once the stores answer; load last.
     assert {name: stages[name] for name in (cv.PROMETHEUS, cv.COLLECTOR, cv.LOADGEN)} == {
@@ -42,6 +43,7 @@ def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -
         cv.LOADGEN: 2,
     }
     assert stages[cv.ALERTMANAGER] == stages[cv.ALERT_RECEIVER] == stages[cv.SHOP_BACKEND] == 0
+    assert stages[cv.VICTORIALOGS] == stages[cv.JAEGER] == 0
     core = components.build_specs(_settings(tmp_path, services=False), BINARIES)
     assert [s.name for s in core] == [
         cv.CONSOLE,
@@ -49,6 +51,7 @@ def test_components_are_in_dependency_order_and_start_by_stage(tmp_path: Path) -
         cv.ALERTMANAGER,
         cv.PROMETHEUS,
         cv.JAEGER,
+        cv.VICTORIALOGS,
         cv.COLLECTOR,
     ]
 
@@ -145,3 +148,33 @@ def test_prometheus_gets_flags_and_this_hosts_targets(tmp_path: Path) -> None:
     assert jaeger[0]["targets"] == ["127.0.0.1:14269"]
     alertmanager = json.loads((etc / "targets" / f"{cv.JOB_ALERTMANAGER}.json").read_text())
     assert alertmanager[0]["targets"] == ["127.0.0.1:9093"]
+
+
+def _victorialogs(tmp_path: Path, **kwargs: object) -> components.ComponentSpec:
+    specs = components.build_specs(_settings(tmp_path, **kwargs), BINARIES)
+    return next(s for s in specs if s.name == cv.VICTORIALOGS)
+
+
+def test_victorialogs_keeps_its_data_under_the_data_dir_for_seven_days(tmp_path: Path) -> None:
+    spec = _victorialogs(tmp_path)
+    assert spec.argv[0] == str(BINARIES["victoria-logs"])
+    assert "-httpListenAddr=127.0.0.1:9428" in spec.argv
+    assert f"-storageDataPath={tmp_path / 'victorialogs' / 'data'}" in spec.argv
+    assert "-retentionPeriod=7d" in spec.argv
+    assert spec.ready_url == "http://127.0.0.1:9428/health"
+    assert spec.url == "http://127.0.0.1:9428/select/vmui/"
+    assert spec.prepare is not None
+    spec.prepare()
+    assert (tmp_path / "victorialogs" / "data").is_dir()
+
+
+def test_victorialogs_retention_is_overridable_and_checked(tmp_path: Path) -> None:
+    assert "-retentionPeriod=4w" in _victorialogs(tmp_path, logs_retention="4w").argv
+    for bad in ("7", "12h", "seven days", ""):
+        with pytest.raises(ConfigError, match=r"--logs-retention.*1d or more"):
+            _victorialogs(tmp_path, logs_retention=bad)
+
+
+def test_the_collector_sends_logs_to_this_hosts_victorialogs(tmp_path: Path) -> None:
+    specs = {s.name: s for s in components.build_specs(_settings(tmp_path), BINARIES)}
+    assert specs[cv.COLLECTOR].env[cv.ENV_VICTORIALOGS_URL] == "http://127.0.0.1:9428"

@@ -1,12 +1,10 @@
-"""Parsing the collector's counters and log output, and the poll helper's reporting."""
+"""Parsing the collector's counters, and the poll helper's reporting."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -61,15 +59,6 @@ def test_collector_counters_pass_and_fail(metrics_server: tuple[str, dict[str, s
     body["text"] = METRICS.replace("{refused}", "3")
     with pytest.raises(RuntimeError, match="3 spans refused"):
         checks.collector_counters(url)
-
-
-def test_log_records_are_read_from_json_lines(tmp_path: Path) -> None:
-    record = {"traceId": "ab" * 16, "body": {"stringValue": "hello"}}
-    batch = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
-    path = tmp_path / "logs.jsonl"
-    path.write_text(json.dumps(batch) + "\n" + '{"resourceLogs": [{"scope')  # torn last line
-    assert list(checks.iter_log_records(path)) == [record]
-    assert list(checks.iter_log_records(tmp_path / "missing.jsonl")) == []
 
 
 def test_poll_until_reports_what_it_waited_for_and_the_last_error() -> None:

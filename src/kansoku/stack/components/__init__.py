@@ -1,8 +1,8 @@
 """The local stack's components: what runs, in which order, with which flags and environment.
 
 One module per component (``alertmanager`` with its local receiver, ``prometheus``, ``jaeger``,
-``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it needs), ``STAGE`` and
-``specs(settings, binaries)``.
+``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it
+needs), ``STAGE`` and ``specs(settings, binaries)``.
 Every component reads the one copy of its configuration under ``config/``; what differs on
 this host (ports, bind address, data paths, peer endpoints) is passed as environment
 variables that the configuration files expand, or as command-line flags where the upstream
@@ -20,9 +20,18 @@ import dataclasses
 from pathlib import Path
 from types import ModuleType
 
-from kansoku.stack.components import alertmanager, collector, console, jaeger, prometheus, shop
+from kansoku.stack.components import (
+    alertmanager,
+    collector,
+    console,
+    jaeger,
+    prometheus,
+    shop,
+    victorialogs,
+)
 from kansoku.stack.components.spec import (
     JAEGER_STORAGES,
+    LOGS_RETENTION,
     PROMETHEUS_RETENTION,
     ComponentSpec,
     StackSettings,
@@ -32,10 +41,19 @@ from kansoku.stack.components.spec import (
 
 # Dependency order: what a component sends to comes before it (Prometheus sends alerts). The
 # console sends nothing and comes first, so `kansoku up` prints its URL first.
-MODULES: tuple[ModuleType, ...] = (console, alertmanager, prometheus, jaeger, collector, shop)
+MODULES: tuple[ModuleType, ...] = (
+    console,
+    alertmanager,
+    prometheus,
+    jaeger,
+    victorialogs,
+    collector,
+    shop,
+)
 
 __all__ = [
     "JAEGER_STORAGES",
+    "LOGS_RETENTION",
     "MODULES",
     "PROMETHEUS_RETENTION",
     "ComponentSpec",

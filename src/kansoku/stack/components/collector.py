@@ -22,13 +22,12 @@ def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentS
         cv.ENV_PROMETHEUS_URL: settings.url("prometheus"),
         cv.ENV_JAEGER_OTLP_ENDPOINT: settings.hostport("jaeger-otlp-grpc"),
         cv.ENV_COLLECTOR_STORAGE_DIR: str(base / "storage"),
-        cv.ENV_COLLECTOR_LOGS_PATH: str(base / "logs" / "logs.jsonl"),
+        cv.ENV_VICTORIALOGS_URL: settings.url("victorialogs"),
         "GOMEMLIMIT": "400MiB",
     }
 
     def prepare() -> None:
         (base / "storage").mkdir(parents=True, exist_ok=True)
-        (base / "logs").mkdir(parents=True, exist_ok=True)
 
     return [
         ComponentSpec(

@@ -11,6 +11,7 @@ from kansoku import conventions as cv
 from kansoku.stack.ports import client_url
 
 PROMETHEUS_RETENTION = "15d"
+LOGS_RETENTION = "7d"  # VictoriaLogs locally; `kansoku up --logs-retention`
 JAEGER_STORAGES = ("memory", "badger")
 
 
@@ -26,6 +27,7 @@ class StackSettings:
     jaeger_storage: str = "memory"
     collector_debug: bool = False
     retention: str = PROMETHEUS_RETENTION
+    logs_retention: str = LOGS_RETENTION
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def url(self, key: str) -> str:
