@@ -36,6 +36,7 @@ from opentelemetry.context import Context
 from opentelemetry.instrumentation.logging import LoggingInstrumentor
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
@@ -389,6 +390,9 @@ def _install_global(telemetry: Telemetry) -> None:
 def bridge_logging(logger_provider: LoggerProvider) -> logging.Handler:
     """Send stdlib log records (with the current trace and span ids) to ``logger_provider``.
 
+    Each OTLP record carries the trace and span ids, the severity (text and number), the
+    logger's name as its instrumentation scope and, for a record logged with an exception,
+    ``exception.type``, ``exception.message`` and ``exception.stacktrace``.
     The logging instrumentation also puts ``otelTraceID``/``otelSpanID`` on every record, so
     the plain-text log line printed to stderr carries them too.
     """
@@ -402,10 +406,18 @@ def bridge_logging(logger_provider: LoggerProvider) -> logging.Handler:
     return handler
 
 
+# Loggers of the SDK and of the transports its exporters use (gRPC, or requests/urllib3 for
+# OTLP/HTTP): what they say is about exporting, and exporting it would feed an outage back
+# into the queue it is failing to drain.
+_EXPORT_LOGGERS = ("opentelemetry", "grpc", "urllib3", "requests")
+
+
 def _not_from_the_sdk(record: logging.LogRecord) -> bool:
-    # The exporters log every failed attempt; exporting those would feed an outage back into
-    # the queue it is failing to drain.
-    return not record.name.startswith("opentelemetry")
+    if record.name.split(".", 1)[0] in _EXPORT_LOGGERS:
+        return False
+    # Whatever any library logs while an exporter runs (the SDK suppresses instrumentation
+    # around every export) is about that export, too.
+    return is_instrumentation_enabled()
 
 
 def _instrument_runtime(meter_provider: MeterProvider) -> None:

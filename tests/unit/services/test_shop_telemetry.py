@@ -226,6 +226,56 @@ def test_checkout_is_one_trace_from_frontend_through_backend_to_the_database(
     assert placed.log_record.span_id == api.context.span_id
 
 
+def test_a_log_record_carries_trace_span_severity_and_logger(
+    frontend: TestClient, bridged_logs: Signals
+) -> None:
+    frontend.post("/cart/items", data={"product_id": "2", "quantity": "1"})
+    assert frontend.post("/checkout", data={"email": "b@example.com"}).status_code == 201
+    [placed] = [r for r in bridged_logs.finished_logs() if "order placed" in str(r.log_record.body)]
+    api = server_span(bridged_logs, "POST /api/orders")
+    record = placed.log_record
+    assert (record.trace_id, record.span_id) == (api.context.trace_id, api.context.span_id)
+    assert (record.severity_text, record.severity_number.name) == ("INFO", "INFO")
+    assert placed.instrumentation_scope.name == "kansoku.services.backend.api"  # the logger
+
+
+def test_a_failure_logged_with_its_exception_carries_type_and_stack(
+    signals: Signals, bridged_logs: Signals
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    app = create_frontend(
+        "http://shop-backend",
+        signals.telemetry,
+        admin_token=ADMIN_TOKEN,
+        transport=httpx.MockTransport(refuse),
+    )
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 502
+    [failed] = [r for r in bridged_logs.finished_logs() if "unreachable" in str(r.log_record.body)]
+    record = failed.log_record
+    assert record.severity_text == "ERROR"
+    assert record.attributes["exception.type"] == "ConnectError"
+    assert "Traceback" in str(record.attributes["exception.stacktrace"])
+    assert record.span_id == server_span(signals, "GET /").context.span_id
+
+
+def test_what_is_logged_about_exporting_is_never_exported(bridged_logs: Signals) -> None:
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+
+    for name in ("opentelemetry.exporter.otlp.proto.grpc.exporter", "grpc._channel", "urllib3"):
+        logging.getLogger(name).warning("export failed, retrying")
+    token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # as inside an export
+    try:
+        logging.getLogger("kansoku.anything").warning("logged while exporting")
+    finally:
+        detach(token)
+    logging.getLogger("kansoku.anything").warning("an ordinary warning")
+    bodies = [str(r.log_record.body) for r in bridged_logs.finished_logs()]
+    assert bodies == ["an ordinary warning"]
+
+
 def test_frontend_records_client_metrics_per_backend_route(
     frontend: TestClient, signals: Signals
 ) -> None:

@@ -124,7 +124,8 @@ def _backend_failed(message: str, exc: Exception | None) -> BackendError:
     span = trace.get_current_span()
     span.record_exception(exc or error)
     span.set_status(Status(StatusCode.ERROR, message))
-    _log.error("%s", message)
+    # With the exception, the log record carries exception.type and the stack.
+    _log.error("%s", message, exc_info=exc)
     return error
 
 
