@@ -2,9 +2,11 @@
 
 With the shop services under load (and a share of shop-backend requests failing on purpose,
 so the error panels have something to show), every PromQL query of every panel, with its
-variables expanded to the values Prometheus has, must return series, and every Jaeger query
-must return traces or dependencies. Panels that only have data in a cluster are left out, each
-with its reason. Every metric name a dashboard uses must be one the live Prometheus knows.
+variables expanded to the values Prometheus has, must return series, every Jaeger query
+must return traces or dependencies, and every LogsQL query (panels, and "logs of this trace"
+links with the ids of their panel's traces) must return records from VictoriaLogs. Panels
+that only have data in a cluster are left out, each with its reason. Every metric name a
+dashboard uses must be one the live Prometheus knows.
 """
 
 from __future__ import annotations
@@ -49,11 +51,13 @@ def settled(stack: StackState, with_errors: None) -> dict[str, list[live.Empty]]
     root = locations.project_root()
     last: dict[str, list[live.Empty]] = {}
 
+    urls = live.LiveUrls(
+        stack.url("prometheus"), stack.url("jaeger-query"), stack.url("victorialogs")
+    )
+
     def all_have_data() -> bool | None:
         for board in catalog.BOARDS:
-            last[board.uid] = live.empty_queries(
-                stack.url("prometheus"), stack.url("jaeger-query"), board, catalog.load(root, board)
-            )
+            last[board.uid] = live.empty_queries(urls, board, catalog.load(root, board))
         return True if not any(last.values()) else None
 
     with contextlib.suppress(PollTimeoutError):  # each test below names what stayed empty

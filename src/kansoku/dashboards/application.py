@@ -3,7 +3,8 @@
 Server side from ``http.server.*`` (the services that serve the shop's API), client side from
 ``http.client.*`` (their calls to their dependencies): request rate, error rate, p50/p95/p99
 duration with exemplars (each links to its trace in Jaeger), throughput by status, and active
-connections. The names are ``conventions.METRICS``; ``job`` is the service.
+connections. The names are ``conventions.METRICS``; ``job`` is the service. Below them, the
+selected services' error logs from VictoriaLogs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kansoku import conventions as cv
-from kansoku.dashboards import model, panels
+from kansoku.dashboards import logs, model, panels
 from kansoku.dashboards import promql as q
 
 TITLE = "Application metrics (kansoku)"
@@ -185,6 +186,19 @@ def _client_row(board: model.Dashboard) -> None:
         board.with_panel(panel)
 
 
+def _logs_row(board: model.Dashboard) -> None:
+    board.with_row(panels.row("Logs (VictoriaLogs)"))
+    board.with_panel(
+        logs.logs_panel(
+            "Error logs of $service",
+            "Log records of ERROR severity or worse from the selected services (VictoriaLogs), "
+            "newest first; each carries its trace id and, where there was one, the exception "
+            "type and stack.",
+            logs.errors_of_service(cv.VARIABLE_SERVICE),
+        )
+    )
+
+
 def variables() -> list[model.QueryVariable]:
     names = f'{{__name__=~"{SERVER_REQUESTS}|{CLIENT_REQUESTS}"}}'
     chained = f'{{__name__=~"{SERVER_REQUESTS}|{CLIENT_REQUESTS}", {SERVICE}}}'
@@ -205,4 +219,5 @@ def application_dashboard() -> model.Dashboard:
         board.with_variable(variable)
     _server_row(board)
     _client_row(board)
+    _logs_row(board)
     return board

@@ -109,7 +109,7 @@ def _flow_row(board: model.Dashboard) -> None:
         _per_signal(
             "Sent items per second",
             "Items the exporters delivered to Jaeger (spans), Prometheus (metric points) and "
-            "the log file (log records).",
+            "VictoriaLogs (log records).",
             "otelcol_exporter_sent",
             "exporter",
             width=9,

@@ -1,9 +1,12 @@
-"""Run a dashboard's queries against a live Prometheus and Jaeger, the way Grafana would.
+"""Run a dashboard's queries against a live Prometheus, Jaeger and VictoriaLogs, the way
+Grafana would.
 
 Variables are expanded to the values the live stack has (a multi-value variable to all of
-them, as Grafana's "All"; a single-value one to each value in turn); every PromQL query must
-return at least one series and every Jaeger query at least one trace or dependency, except
-panels the dashboard declares empty outside a cluster. Each empty result is reported naming
+them, as Grafana's "All", written as each datasource writes it; a single-value one to each
+value in turn); every PromQL query must return at least one series, every Jaeger query at
+least one trace or dependency and every LogsQL query at least one record (a "logs of this
+trace" link: for one of the traces its panel lists), except panels the dashboard declares
+empty outside a cluster. Each empty result is reported naming
 the dashboard, the panel and the query as run.
 """
 
@@ -12,14 +15,15 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from kansoku.dashboards import queries
+from kansoku.dashboards import logs, queries
 from kansoku.dashboards.catalog import Board
+from kansoku.verify import logsql
 from kansoku.verify.checks import prometheus_query
 
 LOOKBACK_SECONDS = 3600
@@ -47,9 +51,19 @@ def label_values(prometheus_url: str, definition: str, values: Mapping[str, str]
     return sorted(str(v) for v in resp.json()["data"])
 
 
-def variable_choices(prometheus_url: str, board: Mapping[str, Any]) -> list[dict[str, str]]:
+def logsql_values(values: list[str]) -> str:
+    """What the VictoriaLogs datasource puts for a multi-value variable: ``(a OR b)``."""
+    return values[0] if len(values) == 1 else "(" + " OR ".join(values) + ")"
+
+
+def variable_choices(
+    prometheus_url: str,
+    board: Mapping[str, Any],
+    multi: Callable[[list[str]], str] = queries.regex_of,
+) -> list[dict[str, str]]:
     """Every combination of variable values to run the queries with (one per single-value
-    variable value). Raises ``LookupError`` for a variable with no value and no "All" value."""
+    variable value); ``multi`` writes the values of a multi-value variable as the queries'
+    datasource does. Raises ``LookupError`` for a variable with no value and no "All" value."""
     fixed: dict[str, str] = {}
     singles: list[tuple[str, list[str]]] = []
     for var in queries.variables(board):
@@ -58,7 +72,7 @@ def variable_choices(prometheus_url: str, board: Mapping[str, Any]) -> list[dict
             continue
         found = label_values(prometheus_url, var.query, fixed)
         if var.multi and found:
-            fixed[var.name] = queries.regex_of(found)
+            fixed[var.name] = multi(found)
         elif var.multi and var.all_value is not None:
             fixed[var.name] = var.all_value
         elif found:
@@ -131,19 +145,65 @@ def _jaeger(
             yield Empty(title, target.panel, shown, "nothing found")
 
 
-def empty_queries(
-    prometheus_url: str, jaeger_url: str, board: Board, data: Mapping[str, Any]
-) -> list[Empty]:
+def _trace_ids(jaeger_url: str, panel: str, values: Mapping[str, str], data: Any) -> list[str]:
+    """The trace ids a panel's Jaeger search shows: what its "logs of this trace" link opens."""
+    ids: list[str] = []
+    for target in queries.jaeger_targets(data):
+        if target.panel == panel:
+            path, params = jaeger_request(target.model, values)
+            resp = httpx.get(f"{jaeger_url}{path}", params=params, timeout=10)
+            resp.raise_for_status()
+            ids += [str(t["traceID"]) for t in resp.json().get("data") or []]
+    return ids
+
+
+def _victorialogs(
+    urls: LiveUrls, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+) -> Iterator[Empty]:
+    for target in queries.victorialogs_targets(data):
+        if target.panel in board.local_exempt:
+            continue
+        expr = queries.expand(target.expr, values)  # leaves the clicked-value placeholder
+        try:
+            if target.trace_link:  # any of the panel's traces must have records
+                ids = _trace_ids(urls.jaeger, target.panel, values, data)
+                exprs = [expr.replace(logs.CLICKED_VALUE, i) for i in ids]
+            else:
+                exprs = [expr]
+            found = any(logsql.query(urls.victorialogs, e, limit=1) for e in exprs)
+        except (httpx.HTTPError, RuntimeError) as exc:
+            yield Empty(title, target.panel, expr, f"query failed: {exc}")
+            continue
+        if not found:
+            what = (
+                f"no records (tried {len(exprs)} trace ids)" if target.trace_link else "no records"
+            )
+            yield Empty(title, target.panel, expr, what)
+
+
+@dataclass(frozen=True)
+class LiveUrls:
+    """Where the live stack's query APIs answer."""
+
+    prometheus: str
+    jaeger: str
+    victorialogs: str
+
+
+def empty_queries(urls: LiveUrls, board: Board, data: Mapping[str, Any]) -> list[Empty]:
     """Every query of ``data`` that returns nothing on the live stack, for every variable choice."""
     title = str(data.get("title", board.uid))
     try:
-        choices = variable_choices(prometheus_url, data)
+        choices = variable_choices(urls.prometheus, data)
+        logs_choices = variable_choices(urls.prometheus, data, logsql_values)
     except (LookupError, httpx.HTTPError) as exc:
         return [Empty(title, "(variables)", "", str(exc))]
     problems: list[Empty] = []
     for values in choices:
-        problems += _prometheus(prometheus_url, title, board, values, data)
-        problems += _jaeger(jaeger_url, title, board, values, data)
+        problems += _prometheus(urls.prometheus, title, board, values, data)
+        problems += _jaeger(urls.jaeger, title, board, values, data)
+    for values in logs_choices:
+        problems += _victorialogs(urls, title, board, values, data)
     return problems
 
 

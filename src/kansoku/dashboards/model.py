@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-PanelKind = Literal["stat", "status", "timeseries", "table", "traces", "dependencies"]
+PanelKind = Literal["stat", "status", "timeseries", "table", "traces", "dependencies", "logs"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,15 @@ class TraceSearch:
 
 
 @dataclass(frozen=True)
+class LogQuery:
+    """A LogsQL query to VictoriaLogs; a ``logs`` panel shows its newest ``max_lines`` records."""
+
+    expr: str
+    max_lines: int = 100
+    ref: str = "A"
+
+
+@dataclass(frozen=True)
 class Dependencies:
     """Jaeger's service dependency graph over the time range."""
 
@@ -54,6 +63,9 @@ class Panel:
     description: str
     queries: tuple[Query, ...] = ()
     trace_query: TraceSearch | Dependencies | None = None
+    log_query: LogQuery | None = None
+    # A traces panel: each trace id also links to the trace's log records.
+    trace_logs_link: bool = False
     unit: str = "none"
     decimals: int | None = None
     steps: tuple[tuple[float | None, str], ...] = ()

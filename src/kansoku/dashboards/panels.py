@@ -126,10 +126,25 @@ def table_panel(
 
 
 def traces_panel(
-    title: str, description: str, search: TraceSearch, *, width: int = 12, height: int = 8
+    title: str,
+    description: str,
+    search: TraceSearch,
+    *,
+    width: int = 12,
+    height: int = 8,
+    logs_link: bool = False,
 ) -> Panel:
-    """Trace search results, a table linking to each trace."""
-    return Panel("traces", title, description, trace_query=search, width=width, height=height)
+    """Trace search results, a table linking to each trace (and to its logs with
+    ``logs_link``)."""
+    return Panel(
+        "traces",
+        title,
+        description,
+        trace_query=search,
+        width=width,
+        height=height,
+        trace_logs_link=logs_link,
+    )
 
 
 def dependency_graph_panel(

@@ -1,6 +1,6 @@
-"""Read the queries back out of dashboard JSON: every PromQL expression and Jaeger query per
-panel, the variables, Grafana's variable expansion, the metric names an expression uses, and a
-parse check of every expression with the real ``promtool``.
+"""Read the queries back out of dashboard JSON: every PromQL expression, Jaeger query and
+LogsQL query per panel, the variables, Grafana's variable expansion, the metric names an
+expression uses, and a parse check of every expression with the real ``promtool``.
 
 The unit tests, ``kansoku dashboards check`` and the end-to-end test all use these, so they
 check exactly what Grafana would run.
@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from kansoku import conventions as cv
 from kansoku.slo import promtool
 
 # What Grafana substitutes for its built-in variables, for checks outside Grafana.
@@ -36,6 +37,16 @@ class PromTarget:
 class JaegerTarget:
     panel: str
     model: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LogsTarget:
+    """A LogsQL query of a panel; ``trace_link`` when it is a link opened from a trace id
+    (the id is Grafana's ``${__value.raw}`` in ``expr``)."""
+
+    panel: str
+    expr: str
+    trace_link: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,26 @@ def jaeger_targets(board: Mapping[str, Any]) -> list[JaegerTarget]:
         for target in panel.get("targets", [])
         if (target.get("datasource") or {}).get("type") == "jaeger"
     ]
+
+
+def victorialogs_targets(board: Mapping[str, Any]) -> list[LogsTarget]:
+    """Every LogsQL query: panel targets, and the data links that open a query in Explore."""
+    found = [
+        LogsTarget(panel["title"], target["expr"])
+        for panel in _panels(board)
+        for target in panel.get("targets", [])
+        if (target.get("datasource") or {}).get("type") == cv.DATASOURCE_VICTORIALOGS_TYPE
+    ]
+    for panel in _panels(board):
+        for override in panel.get("fieldConfig", {}).get("overrides", []):
+            for prop in override.get("properties", []):
+                if prop.get("id") != "links":
+                    continue
+                for link in prop.get("value", []):
+                    internal = link.get("internal") or {}
+                    if internal.get("datasourceUid") == cv.DATASOURCE_VICTORIALOGS_UID:
+                        found.append(LogsTarget(panel["title"], internal["query"]["expr"], True))
+    return found
 
 
 def variables(board: Mapping[str, Any]) -> list[Variable]:

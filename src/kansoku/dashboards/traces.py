@@ -5,7 +5,8 @@ dependency graph.
 The span-derived series come from the collector's spanmetrics connector
 (``traces_span_metrics_*``, durations in milliseconds). The collector has no servicegraph
 connector at our release, so the dependency graph is Jaeger's own (``/api/dependencies``),
-through the Jaeger datasource's dependency-graph query.
+through the Jaeger datasource's dependency-graph query. A trace id in the search results opens
+the trace's log records in VictoriaLogs.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def _jaeger_row(board: model.Dashboard) -> None:
             "Recent traces of $service",
             "Trace search in Jaeger for the selected service; a trace id opens the trace.",
             panels.jaeger_search(service, limit=20),
+            logs_link=True,
         )
     )
     board.with_panel(
@@ -145,6 +147,7 @@ def _jaeger_row(board: model.Dashboard) -> None:
             "match the status-derived tags (error=true, otel.status_code) in a search, so this "
             "searches the HTTP status attribute; the table above counts every error span.",
             panels.jaeger_search(service, tags=f"{cv.ATTR_STATUS}=503", limit=20),
+            logs_link=True,
         )
     )
     board.with_panel(

@@ -91,7 +91,11 @@ def test_promtool_check_rejects_a_broken_expression() -> None:
 
 @pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
 def test_panels_use_the_fixed_datasources(board: catalog.Board) -> None:
-    uids = {"prometheus": cv.DATASOURCE_PROMETHEUS_UID, "jaeger": cv.DATASOURCE_JAEGER_UID}
+    uids = {
+        "prometheus": cv.DATASOURCE_PROMETHEUS_UID,
+        "jaeger": cv.DATASOURCE_JAEGER_UID,
+        cv.DATASOURCE_VICTORIALOGS_TYPE: cv.DATASOURCE_VICTORIALOGS_UID,
+    }
     for panel in _panels(_load(board)):
         assert panel["targets"], panel["title"]
         for item in (panel, *panel["targets"]):

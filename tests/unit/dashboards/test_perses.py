@@ -27,6 +27,8 @@ def _grafana_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             if t.get("datasource", {}).get("type") == "jaeger":
                 if t["queryType"] == "search":
                     targets.append((f"jaeger:{t['service']}:{t.get('tags', '')}", ""))
+            elif t.get("datasource", {}).get("type") == cv.DATASOURCE_VICTORIALOGS_TYPE:
+                targets.append((f"logsql:{t['expr']}", ""))
             else:
                 targets.append((t["expr"], t.get("legendFormat", "")))
         found[panel["title"]] = targets
@@ -44,6 +46,8 @@ def _perses_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             spec = plugin["spec"]
             if plugin["kind"] == "JaegerTraceQuery":
                 targets.append((f"jaeger:{spec['service']}:{spec.get('tags', '')}", ""))
+            elif plugin["kind"] == "VictoriaLogsLogQuery":
+                targets.append((f"logsql:{spec['query']}", ""))
             else:
                 assert plugin["kind"] == "PrometheusTimeSeriesQuery"
                 targets.append((spec["query"], spec.get("seriesNameFormat", "")))

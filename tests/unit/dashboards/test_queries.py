@@ -1,4 +1,5 @@
-"""Reading queries back out of dashboards: metric names, variable expansion, Jaeger calls."""
+"""Reading queries back out of dashboards: metric names, variable expansion, Jaeger calls,
+LogsQL queries and links."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 
 import pytest
 
-from kansoku.dashboards import live, queries
+from kansoku import conventions as cv
+from kansoku import locations
+from kansoku.dashboards import catalog, live, logs, model, panels, queries
+from kansoku.dashboards.render import grafana, perses
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,53 @@ def test_jaeger_search_becomes_the_query_api_call_grafana_makes() -> None:
     path, params = live.jaeger_request({"queryType": "dependencyGraph"}, {})
     assert path == "/api/dependencies"
     assert params["lookback"] == str(live.LOOKBACK_SECONDS * 1000)
+
+
+def test_every_logsql_query_and_trace_link_is_read_back_from_the_json() -> None:
+    found = {
+        board.uid: queries.victorialogs_targets(catalog.load(locations.project_root(), board))
+        for board in catalog.BOARDS
+    }
+    [errors] = found[cv.DASHBOARD_APPLICATION_UID]
+    assert errors.panel == "Error logs of $service"
+    assert errors.expr == '"service.name":$service severity_number:>=17'
+    assert not errors.trace_link
+    links = found[cv.DASHBOARD_TRACES_UID]
+    assert {t.panel for t in links} == {
+        "Recent traces of $service",
+        "Traces answered 503 of $service",
+    }
+    assert {t.expr for t in links} == {'"trace_id":="${__value.raw}"'}
+    assert all(t.trace_link for t in links)
+
+
+def test_a_multi_value_variable_is_written_as_the_logs_datasource_writes_it() -> None:
+    assert live.logsql_values(["shop-backend"]) == "shop-backend"
+    assert (
+        live.logsql_values(["shop-backend", "shop-frontend"]) == "(shop-backend OR shop-frontend)"
+    )
+    expr = queries.expand(logs.errors_of_service("service"), {"service": "(a OR b)"})
+    assert expr == '"service.name":(a OR b) severity_number:>=17'
+
+
+def test_a_log_panel_renders_for_perses_with_the_victorialogs_datasource() -> None:
+    board = model.Dashboard("u", "t", "d", [])
+    board.with_panel(logs.logs_panel("Errors", "d", logs.errors_of_service("service")))
+    data = perses.render(board)
+    [panel] = data["spec"]["panels"].values()
+    assert panel["spec"]["plugin"]["kind"] == "LogsTable"
+    [query] = panel["spec"]["queries"]
+    assert query["spec"]["plugin"]["spec"]["query"] == logs.errors_of_service("service")
+    assert data["spec"]["datasources"][cv.DATASOURCE_VICTORIALOGS_UID]["plugin"]["kind"] == (
+        "VictoriaLogsDatasource"
+    )
+
+
+def test_a_trace_id_cell_links_to_the_trace_and_to_its_logs() -> None:
+    panel = grafana.panel(
+        panels.traces_panel("T", "d", panels.jaeger_search("$service"), logs_link=True)
+    ).build()
+    [override] = panel.field_config.overrides
+    [links] = override.properties
+    assert [link["title"] for link in links.value] == ["Open this trace", "Logs of this trace"]
+    assert links.value[1]["internal"]["datasourceUid"] == cv.DATASOURCE_VICTORIALOGS_UID

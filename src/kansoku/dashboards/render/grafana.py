@@ -1,7 +1,8 @@
 """Render a neutral dashboard as Grafana JSON, through grafana-foundation-sdk.
 
-The SDK has no Jaeger query type; Jaeger queries become the Jaeger datasource's query model
-(``queryType`` ``search`` / ``dependencyGraph``) as plain data.
+The SDK has no Jaeger or VictoriaLogs query type; their queries become the datasources' query
+models as plain data (Jaeger ``queryType`` ``search`` / ``dependencyGraph``; VictoriaLogs
+``expr`` with ``queryType: instant``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from grafana_foundation_sdk.builders import (
     common,
     dashboard,
+    logs,
     nodegraph,
     prometheus,
     stat,
@@ -27,6 +29,7 @@ from grafana_foundation_sdk.models.common import (
     BigValueGraphMode,
     LegendDisplayMode,
     LegendPlacement,
+    LogsSortOrder,
     SortOrder,
     TooltipDisplayMode,
 )
@@ -46,11 +49,17 @@ from grafana_foundation_sdk.models.dashboard import (
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from kansoku import conventions
+from kansoku.dashboards import logs as log_queries
 from kansoku.dashboards import model
 
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid=conventions.DATASOURCE_PROMETHEUS_UID)
 JAEGER = DataSourceRef(type_val="jaeger", uid=conventions.DATASOURCE_JAEGER_UID)
-AnyPanel = stat.Panel | timeseries.Panel | table.Panel | nodegraph.Panel
+VICTORIALOGS = DataSourceRef(
+    type_val=conventions.DATASOURCE_VICTORIALOGS_TYPE, uid=conventions.DATASOURCE_VICTORIALOGS_UID
+)
+AnyPanel = stat.Panel | timeseries.Panel | table.Panel | nodegraph.Panel | logs.Panel
+# The trace id column of the Jaeger datasource's search results.
+TRACE_ID_FIELD = "traceID"
 
 
 def _query(item: model.Query) -> prometheus.Dataquery:
@@ -81,6 +90,55 @@ class _Jaeger(cogbuilder.Builder[cogvariants.Dataquery]):
 
     def build(self) -> cogvariants.Dataquery:
         return UnknownDataquery(dict(self._model))
+
+
+def _logsql(query: model.LogQuery) -> dict[str, Any]:
+    """The VictoriaLogs datasource's query model (``instant``: ``/select/logsql/query``)."""
+    return {
+        "datasource": {"type": VICTORIALOGS.type_val, "uid": VICTORIALOGS.uid},
+        "refId": query.ref,
+        "expr": query.expr,
+        "queryType": "instant",
+        "editorMode": "code",
+    }
+
+
+class _LogsQL(cogbuilder.Builder[cogvariants.Dataquery]):
+    """A VictoriaLogs query (the SDK ships no model for it), kept as plain data."""
+
+    def __init__(self, query: model.LogQuery) -> None:
+        self._model = {**_logsql(query), "maxLines": query.max_lines}
+
+    def build(self) -> cogvariants.Dataquery:
+        return UnknownDataquery(dict(self._model))
+
+
+def _trace_links() -> DynamicConfigValue:
+    """Links of a trace id cell: the trace in Jaeger, and its log records in VictoriaLogs.
+
+    A ``links`` override replaces the link the Jaeger datasource puts on the cell, so the one
+    to the trace itself is given again beside the one to its logs.
+    """
+    trace = {
+        "title": "Open this trace",
+        "url": "",
+        "internal": {
+            "datasourceUid": JAEGER.uid,
+            "datasourceName": "Jaeger",
+            "query": {"query": log_queries.CLICKED_VALUE, "refId": "A"},  # by trace id
+        },
+    }
+    of_trace = model.LogQuery(log_queries.of_trace(log_queries.CLICKED_VALUE))
+    trace_logs = {
+        "title": "Logs of this trace",
+        "url": "",
+        "internal": {
+            "datasourceUid": VICTORIALOGS.uid,
+            "datasourceName": "VictoriaLogs",
+            "query": _logsql(of_trace),
+        },
+    }
+    return DynamicConfigValue(id_val="links", value=[trace, trace_logs])
 
 
 def _thresholds(steps: tuple[tuple[float | None, str], ...]) -> dashboard.ThresholdsConfig:
@@ -163,8 +221,26 @@ def _table(panel: model.Panel) -> table.Panel:
         .height(panel.height)
     )
     if panel.kind == "traces":
-        return built.datasource(JAEGER)
+        built = built.datasource(JAEGER)
+        if panel.trace_logs_link:
+            built = built.override_by_name(TRACE_ID_FIELD, [_trace_links()])
+        return built
     return built.datasource(PROMETHEUS).unit(panel.unit)
+
+
+def _logs(panel: model.Panel) -> logs.Panel:
+    return (
+        logs.Panel()
+        .title(panel.title)
+        .description(panel.description)
+        .datasource(VICTORIALOGS)
+        .span(panel.width)
+        .height(panel.height)
+        .show_time(True)
+        .wrap_log_message(True)
+        .enable_log_details(True)
+        .sort_order(LogsSortOrder.DESCENDING)
+    )
 
 
 def _dependencies(panel: model.Panel) -> nodegraph.Panel:
@@ -189,10 +265,14 @@ def panel(item: model.Panel) -> AnyPanel:
         built = _timeseries(item)
     elif item.kind in ("table", "traces"):
         built = _table(item)
+    elif item.kind == "logs":
+        built = _logs(item)
     else:
         built = _dependencies(item)
     if item.trace_query is not None:
         return built.with_target(_Jaeger(item.trace_query))
+    if item.log_query is not None:
+        return built.with_target(_LogsQL(item.log_query))
     for query in item.queries:
         built = built.with_target(_query(query))
     return built

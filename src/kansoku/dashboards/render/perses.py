@@ -4,8 +4,10 @@ What the console at ``/`` draws with the Perses libraries. Grafana's names map t
 units, colours, ``label_values(...)`` variables (``PrometheusLabelValuesVariable``), rows
 (one ``Grid`` layout each). Trace panels use the console's own plugins: ``JaegerTraceQuery``
 (Jaeger's API v3; no Perses plugin speaks it) feeding ``TraceTable``, and
-``JaegerDependencyTable`` (Perses has no node-graph panel) for the dependency graph. Panels
-whose queries carry exemplars get a link the console resolves to the exemplars' traces.
+``JaegerDependencyTable`` (Perses has no node-graph panel) for the dependency graph. Log
+panels use Perses's VictoriaLogs plugins (``VictoriaLogsLogQuery`` into a ``LogsTable``),
+through ``conventions.CONSOLE_PROXY_VICTORIALOGS``. Panels whose queries carry exemplars get a
+link the console resolves to the exemplars' traces.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ UNITS: dict[str, str] = {
 }
 COLOURS: dict[str, str] = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 PROMETHEUS_DATASOURCE = {"kind": "PrometheusDatasource", "name": cv.DATASOURCE_PROMETHEUS_UID}
+VICTORIALOGS_DATASOURCE = {
+    "kind": "VictoriaLogsDatasource",
+    "name": cv.DATASOURCE_VICTORIALOGS_UID,
+}
 TRACE_LINK = "/traces/${traceId}"  # the console's trace view (Perses fills traceId)
 EXEMPLAR_LINK = "/exemplars/{dashboard}/{panel}"
 
@@ -79,6 +85,11 @@ def _trace_query(search: model.TraceSearch) -> dict[str, Any]:
     return {"kind": "TraceQuery", "spec": {"plugin": {"kind": "JaegerTraceQuery", "spec": spec}}}
 
 
+def _log_query(query: model.LogQuery) -> dict[str, Any]:
+    spec = {"datasource": VICTORIALOGS_DATASOURCE, "query": query.expr}
+    return {"kind": "LogQuery", "spec": {"plugin": {"kind": "VictoriaLogsLogQuery", "spec": spec}}}
+
+
 def _stat(panel: model.Panel) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "calculation": "last-number",  # Grafana's lastNotNull
@@ -124,6 +135,8 @@ def _plugin(panel: model.Panel) -> dict[str, Any]:
         return {"kind": "Table", "spec": {"density": "compact", "columnSettings": columns}}
     if panel.kind == "traces":
         return {"kind": "TraceTable", "spec": {"links": {"trace": TRACE_LINK}}}
+    if panel.kind == "logs":
+        return {"kind": "LogsTable", "spec": {}}
     return {"kind": "JaegerDependencyTable", "spec": {}}
 
 
@@ -135,6 +148,8 @@ def panel(item: model.Panel, dashboard: str, key: str) -> dict[str, Any]:
     }
     if isinstance(item.trace_query, model.TraceSearch):
         spec["queries"] = [_trace_query(item.trace_query)]
+    elif item.log_query is not None:
+        spec["queries"] = [_log_query(item.log_query)]
     elif item.queries:
         spec["queries"] = [_prometheus(q) for q in item.queries]
     if any(q.exemplars for q in item.queries):
@@ -224,11 +239,27 @@ def _duration(time_from: str) -> str:
     return time_from.removeprefix("now-")
 
 
+def _datasources(board: model.Dashboard) -> dict[str, Any]:
+    prometheus = {"directUrl": cv.CONSOLE_PROXY_PROMETHEUS}
+    found: dict[str, Any] = {
+        cv.DATASOURCE_PROMETHEUS_UID: {
+            "default": True,
+            "plugin": {"kind": "PrometheusDatasource", "spec": prometheus},
+        }
+    }
+    if any(p.log_query is not None for p in board.panels()):
+        victorialogs = {"directUrl": cv.CONSOLE_PROXY_VICTORIALOGS}
+        found[cv.DATASOURCE_VICTORIALOGS_UID] = {
+            "default": False,
+            "plugin": {"kind": "VictoriaLogsDatasource", "spec": victorialogs},
+        }
+    return found
+
+
 def render(board: model.Dashboard) -> dict[str, Any]:
     """The Perses dashboard resource, datasources included (same-origin console paths)."""
     panels: dict[str, Any] = {}
     layouts = _layouts(board, panels)
-    prometheus = {"directUrl": cv.CONSOLE_PROXY_PROMETHEUS}
     return {
         "kind": "Dashboard",
         "metadata": {"name": board.uid, "project": cv.PROJECT},
@@ -236,12 +267,7 @@ def render(board: model.Dashboard) -> dict[str, Any]:
             "display": {"name": board.title, "description": board.description},
             "duration": _duration(board.time_from),
             "refreshInterval": board.refresh,
-            "datasources": {
-                cv.DATASOURCE_PROMETHEUS_UID: {
-                    "default": True,
-                    "plugin": {"kind": "PrometheusDatasource", "spec": prometheus},
-                }
-            },
+            "datasources": _datasources(board),
             "variables": [_variable(v) for v in board.variables],
             "panels": panels,
             "layouts": layouts,
