@@ -107,7 +107,11 @@ def _scenario_command(name: str, runner: Runner, help_text: str) -> click.Comman
 
 
 for _name, _help in (
-    ("capacity", "Spans/s and points/s end to end, sent vs stored, collector CPU and RSS."),
+    (
+        "capacity",
+        "Spans/s, points/s and log records/s end to end, sent vs stored; collector and "
+        "VictoriaLogs CPU and RSS.",
+    ),
     ("footprint", "RSS of every component, idle and under load."),
     ("startup", "kansoku up to ready, and a request's trace to queryable in Jaeger."),
 ):

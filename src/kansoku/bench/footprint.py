@@ -19,7 +19,7 @@ from kansoku.bench.otlpload import LoadConfig, LoadProcess
 from kansoku.bench.report import Row, ScenarioResult
 from kansoku.stack.supervisor import Report
 
-TARGET_CORE_IDLE_MIB = 300.0
+TARGET_CORE_IDLE_MIB = 350.0  # collector, Prometheus, Jaeger and VictoriaLogs
 COMPONENTS = (*CORE, cv.SHOP_BACKEND, cv.SHOP_FRONTEND)
 
 
@@ -29,6 +29,7 @@ class FootprintOptions:
     settle: float = 10.0
     spans_per_second: float = 10_000
     points_per_second: float = 10_000
+    logs_per_second: float = 10_000
     page_views_per_second: float = 20.0
 
 
@@ -48,6 +49,7 @@ def run(options: FootprintOptions, report: Report) -> ScenarioResult:
                 duration=options.duration,
                 spans_per_second=options.spans_per_second,
                 points_per_second=options.points_per_second,
+                logs_per_second=options.logs_per_second,
             )
         )
         pages = HttpLoadProcess(
@@ -73,6 +75,7 @@ def run(options: FootprintOptions, report: Report) -> ScenarioResult:
     out.details["load"] = {
         "spans_per_second": load.spans.sent / (load.seconds or 1),
         "points_per_second": load.points.sent / (load.seconds or 1),
+        "logs_per_second": load.logs.sent / (load.seconds or 1),
         "page_views_per_second": views.rate,
         "page_view_p99_ms": views.p99_ms,
         "page_view_statuses": views.statuses,

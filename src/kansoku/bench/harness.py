@@ -22,7 +22,7 @@ from kansoku.stack import state as st
 from kansoku.stack.ports import free_ports
 from kansoku.stack.supervisor import Report, Supervisor
 
-CORE = (cv.COLLECTOR, cv.PROMETHEUS, cv.JAEGER)
+CORE = (cv.COLLECTOR, cv.PROMETHEUS, cv.JAEGER, cv.VICTORIALOGS)
 
 
 @dataclass

@@ -39,6 +39,8 @@ class LoadConfig:
     spans_per_request: int = 500
     spans_per_trace: int = 10
     points_per_request: int = 2_000
+    logs_per_second: float = 0
+    logs_per_request: int = 500
     concurrency: int = 4  # workers per signal
     keep_trace_ids: int = 20  # trace ids reported back, for spot checks in Jaeger
     saturate: bool = False
@@ -67,6 +69,7 @@ class SignalTally:
 class LoadResult:
     spans: SignalTally
     points: SignalTally
+    logs: SignalTally
     seconds: float
     cpu_seconds: float
     trace_ids: list[str]
@@ -78,6 +81,7 @@ class LoadResult:
         return cls(
             spans=SignalTally(**data.pop("spans")),
             points=SignalTally(**data.pop("points")),
+            logs=SignalTally(**data.pop("logs")),
             **data,
         )
 
@@ -133,8 +137,10 @@ async def run(config: LoadConfig) -> LoadResult:
     """Send for ``config.duration`` seconds; returns the counts and this process's CPU."""
     spans = SignalTally()
     points = SignalTally()
+    records = SignalTally()
     traces = payloads.build_traces(config.service, config.spans_per_request, config.spans_per_trace)
     metrics = payloads.build_metrics(config.service, config.points_per_request)
+    logs = payloads.build_logs(config.service, config.logs_per_request)
     keep: list[str] = []
     stamps = [0, 0]  # first and last metric timestamp sent, in ms
     cpu0 = time.process_time()
@@ -169,10 +175,15 @@ async def run(config: LoadConfig) -> LoadResult:
                 config.max_attempts,
             )
 
+        async def send_logs() -> None:
+            url = f"{config.endpoint}/v1/logs"
+            await _post(client, url, logs.next(), records, logs.records, config.max_attempts)
+
         tasks = []
         for rate, per_request, step in (
             (config.spans_per_second, config.spans_per_request, send_traces),
             (config.points_per_second, config.points_per_request, send_metrics),
+            (config.logs_per_second, config.logs_per_request, send_logs),
         ):
             if rate <= 0:
                 continue
@@ -182,6 +193,7 @@ async def run(config: LoadConfig) -> LoadResult:
     return LoadResult(
         spans=spans,
         points=points,
+        logs=records,
         seconds=time.monotonic() - started,
         cpu_seconds=time.process_time() - cpu0,
         trace_ids=keep,

@@ -7,7 +7,9 @@ every send, only a few fixed-width fields are overwritten in a copy of the bytes
 - traces: the last 4 bytes of every trace id carry a send sequence number, so each send
   stores new traces instead of piling spans onto old ones;
 - metrics: every data point's ``time_unix_nano`` (a ``fixed64``) gets the send's timestamp,
-  so Prometheus stores a new sample per series instead of rejecting a duplicate.
+  so Prometheus stores a new sample per series instead of rejecting a duplicate;
+- logs: every record's ``time_unix_nano`` gets the send's timestamp, so the records of a run
+  lie in the run's time range.
 
 The offsets are found once, by searching the encoded bytes for the placeholder values.
 """
@@ -19,11 +21,13 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs, SeverityNumber
 from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     Gauge,
     Metric,
@@ -193,3 +197,55 @@ def build_metrics(service: str, points: int, series_prefix: str = "s") -> Metric
     if len(offsets) != points:
         raise AssertionError(f"found {len(offsets)} timestamps in the body, expected {points}")
     return MetricPayload(body, points, offsets)
+
+
+@dataclass
+class LogPayload:
+    """One ``/v1/logs`` body; ``next()`` returns it stamped with a fresh timestamp."""
+
+    body: bytes
+    records: int
+    ts_offsets: list[int] = field(repr=False)
+
+    def next(self, now_ns: int | None = None) -> bytes:
+        stamp = _NANOS.pack(now_ns or time.time_ns())
+        buf = bytearray(self.body)
+        for at in self.ts_offsets:
+            buf[at : at + 8] = stamp
+        return bytes(buf)
+
+
+LOG_ATTRIBUTE = "bench.value"  # one value per record, distinct across a body's records
+
+
+def build_logs(
+    service: str, records: int, *, value_prefix: str = "v", message: str | None = None
+) -> LogPayload:
+    """``records`` INFO records of ``service``; record ``i`` has ``bench.value`` =
+    ``<value_prefix><i>`` and the body ``message`` (default: a short line naming ``i``)."""
+    if records < 1:
+        raise ValueError("records must be positive")
+    logs = [
+        LogRecord(
+            time_unix_nano=_PLACEHOLDER_NANOS,
+            severity_number=SeverityNumber.SEVERITY_NUMBER_INFO,
+            severity_text="INFO",
+            body=AnyValue(string_value=message if message is not None else f"bench record {i}"),
+            attributes=[_kv(LOG_ATTRIBUTE, f"{value_prefix}{i:06d}")],
+        )
+        for i in range(records)
+    ]
+    request = ExportLogsServiceRequest(
+        resource_logs=[
+            ResourceLogs(
+                resource=_resource(service),
+                scope_logs=[ScopeLogs(scope=InstrumentationScope(name=SCOPE), log_records=logs)],
+            )
+        ]
+    )
+    body = request.SerializeToString()
+    # time_unix_nano is LogRecord field 1, wire type 1 (fixed64): tag byte 0x09, then 8 bytes.
+    offsets = [at + 1 for at in _find_all(body, b"\x09" + _NANOS.pack(_PLACEHOLDER_NANOS))]
+    if len(offsets) != records:
+        raise AssertionError(f"found {len(offsets)} timestamps in the body, expected {records}")
+    return LogPayload(body, records, offsets)

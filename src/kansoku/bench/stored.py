@@ -1,8 +1,9 @@
-"""How much of what was sent is really stored: counted in Prometheus and in Jaeger.
+"""How much of what was sent is really stored: counted in Prometheus, Jaeger and VictoriaLogs.
 
 Points are counted by Prometheus itself (``count_over_time`` over the run's own ``job``);
 spans by Jaeger's query API for the run's own service (exact, for modest volumes) or by
-Jaeger's storage exporter counter (for capacity volumes), with a spot check of whole traces.
+Jaeger's storage exporter counter (for capacity volumes), with a spot check of whole traces;
+log records by VictoriaLogs itself (a LogsQL count over the run's own service).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Callable
 
 import httpx
 
+from kansoku import conventions as cv
 from kansoku.bench import payloads
 from kansoku.bench.measure import MetricsText
+from kansoku.verify import logsql
 from kansoku.verify.checks import jaeger_trace, prometheus_query
 
 JAEGER_STORAGE_EXPORTER = "jaeger_storage_exporter"
@@ -32,6 +35,11 @@ def prometheus_series(prometheus_url: str, selector: str) -> int:
     """Series currently matching ``selector`` (e.g. ``{job="x"}``)."""
     result = prometheus_query(prometheus_url, f"count({selector})")
     return int(float(result[0]["value"][1])) if result else 0
+
+
+def victorialogs_records(victorialogs_url: str, service: str) -> int:
+    """Log records stored for ``service`` (the run's own), counted by VictoriaLogs."""
+    return logsql.count(victorialogs_url, logsql.field_equals(cv.LOG_FIELD_SERVICE, service))
 
 
 def jaeger_exported_spans(jaeger_metrics_url: str) -> float:

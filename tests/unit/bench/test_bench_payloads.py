@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -73,3 +74,29 @@ def test_metric_timestamps_strictly_increase_within_one_millisecond() -> None:
     _, second = payload.next(now_ns=5_000_000)
     _, third = payload.next(now_ns=5_100_000)
     assert (first, second, third) == (5, 6, 7)
+
+
+def test_log_body_stamps_every_record_and_keeps_distinct_values() -> None:
+    payload = payloads.build_logs("svc-l", 300, value_prefix="run7-")
+    body = payload.next(now_ns=1_700_000_000_123_456_789)
+    [resource] = ExportLogsServiceRequest.FromString(body).resource_logs
+    attrs = {a.key: a.value.string_value for a in resource.resource.attributes}
+    assert attrs["service.name"] == "svc-l"
+    records = resource.scope_logs[0].log_records
+    assert len(records) == payload.records == 300
+    assert {r.time_unix_nano for r in records} == {1_700_000_000_123_456_789}
+    values = {a.value.string_value for r in records for a in r.attributes}
+    assert len(values) == 300
+    assert "run7-000299" in values
+    assert {r.severity_text for r in records} == {"INFO"}
+
+
+def test_a_log_body_may_carry_a_given_message() -> None:
+    payload = payloads.build_logs("svc", 1, message="x" * 1_048_576)
+    [record] = (
+        ExportLogsServiceRequest.FromString(payload.next())
+        .resource_logs[0]
+        .scope_logs[0]
+        .log_records
+    )
+    assert len(record.body.string_value) == 1_048_576
