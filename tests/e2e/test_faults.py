@@ -1,10 +1,11 @@
-"""Faults under load: backends down, the collector killed, a burst beyond its memory limit.
+"""Faults under load: stores down, the collector killed, a burst beyond its memory limit.
 
 These tests run their own stack through the library (``kansoku.bench.harness``), so they
 can stop and start single components; Jaeger keeps its spans in Badger there, so a restart of
 Jaeger itself loses nothing stored before it. Outages last ``KANSOKU_FAULT_OUTAGE_SECONDS``
 (20 s by default, to keep ``make test`` short; ``make test-faults`` sets 60 s, the figure the
-targets name). Losses are measured by counting in Jaeger and Prometheus, never by timing.
+targets name). Losses are measured by counting in Jaeger, Prometheus and VictoriaLogs, never
+by timing.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ pytestmark = [pytest.mark.e2e]
 OUTAGE = float(os.environ.get("KANSOKU_FAULT_OUTAGE_SECONDS", "20"))
 SPANS_PER_SECOND = 200
 POINTS_PER_SECOND = 1_000
+LOGS_PER_SECOND = 1_000
 SETTLE_TIMEOUT = 240.0
 # After an outage the exporter's gRPC channel reconnects with gRPC's own backoff (capped at
 # 120 s), so delivery may pause well after the backend is back; "lost" means not delivered
 # once that has passed, so the count must be quiet for longer than the backoff.
 SETTLE_QUIET = 130.0
+# The logs exporter speaks HTTP: no channel backoff, only its own retries (10 s apart at most).
+LOGS_SETTLE_QUIET = 30.0
 # What a SIGKILLed collector may lose: spans it accepted but still held in memory (the batch
 # processor, 500 ms at most) plus what was on the wire. At the test's rate that is well under
 # two seconds of spans; see docs/performance.md.
@@ -141,6 +145,36 @@ def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) 
     # nothing into its out-of-order head, whose samples it can lose on a restart.
     text = MetricsText.fetch(f"{prometheus}/metrics")
     assert text.total("prometheus_tsdb_head_out_of_order_samples_appended_total") == 0
+
+
+def test_no_log_record_is_lost_through_a_victorialogs_outage(fault_stack: BenchStack) -> None:
+    run = _service()  # the run id: every record of this run carries it as service.name
+    load = LoadProcess(
+        LoadConfig(
+            endpoint=fault_stack.otlp_http,
+            service=run,
+            duration=OUTAGE + 12,
+            spans_per_second=0,
+            points_per_second=0,
+            logs_per_second=LOGS_PER_SECOND,
+            logs_per_request=100,
+            concurrency=1,
+        )
+    )
+    time.sleep(4)
+    _outage(fault_stack, cv.VICTORIALOGS)
+    result = load.result()
+    assert result.logs.sent > LOGS_PER_SECOND * OUTAGE
+    assert result.logs.refused == result.logs.failed == 0
+    victorialogs = fault_stack.url("victorialogs")
+    count = stored.settle(
+        lambda: stored.victorialogs_records(victorialogs, run),
+        result.logs.sent,
+        timeout=SETTLE_TIMEOUT,
+        quiet=LOGS_SETTLE_QUIET,
+    )
+    print(f"victorialogs outage: {result.logs.sent} records sent, {count:.0f} stored")
+    assert count == result.logs.sent, f"{result.logs.sent - count:.0f} log records lost"
 
 
 def test_sdk_loss_through_a_collector_kill_is_bounded(fault_stack: BenchStack) -> None:
