@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fake_server import serving
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from kansoku.bench.otlpload import LoadConfig, LoadResult, run
@@ -70,3 +71,22 @@ def test_result_round_trips_through_json() -> None:
 
     again = LoadResult.from_json(json.loads(json.dumps(dataclasses.asdict(result))))
     assert again == result
+
+
+def test_log_records_are_sent_at_their_own_rate_and_counted() -> None:
+    statuses = {"/v1/traces": 200, "/v1/metrics": 200, "/v1/logs": 200}
+    with serving(statuses) as (url, rec):
+        result = asyncio.run(
+            run(_config(url, spans_per_second=0, logs_per_second=400, logs_per_request=20))
+        )
+    bodies = rec.bodies["/v1/logs"]
+    assert result.logs.sent == 20 * len(bodies) > 0
+    assert result.logs.refused == result.logs.failed == 0
+    assert "/v1/traces" not in rec.bodies
+    records = [
+        r
+        for b in bodies
+        for r in ExportLogsServiceRequest.FromString(b).resource_logs[0].scope_logs[0].log_records
+    ]
+    assert len(records) == result.logs.sent
+    assert min(r.time_unix_nano for r in records) > 0
