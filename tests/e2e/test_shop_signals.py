@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from kansoku import conventions
 from kansoku.stack.state import StackState
 from kansoku.verify import logsql
+from kansoku.verify.checks import LOG_VISIBLE_SECONDS
 from kansoku.verify.poll import poll_until
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +37,10 @@ class Checkout:
 @pytest.fixture(scope="module")
 def checkout(stack: StackState) -> Checkout:
     """One purchase through the frontend, under a trace id this test picked."""
+    return _checkout(stack)
+
+
+def _checkout(stack: StackState) -> Checkout:
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
     with httpx.Client(
         base_url=stack.url("shop-frontend"), timeout=30, follow_redirects=True
@@ -179,19 +185,24 @@ def _logs_of_trace(stack: StackState, trace_id: str) -> list[dict[str, Any]] | N
     return logsql.query(stack.url("victorialogs"), logsql.by_trace_id(trace_id), limit=50) or None
 
 
-def test_the_checkout_left_a_log_record_found_by_its_trace_id(
-    stack: StackState, checkout: Checkout
-) -> None:
+def test_the_checkout_left_a_log_record_found_by_its_trace_id(stack: StackState) -> None:
+    fresh = _checkout(stack)  # its own, so the time to find its record is measured from now
+    answered = time.monotonic()
     records = poll_until(
-        lambda: _logs_of_trace(stack, checkout.trace_id),
-        what=f"a log record with trace id {checkout.trace_id} in VictoriaLogs",
+        lambda: _logs_of_trace(stack, fresh.trace_id),
+        what=f"a log record with trace id {fresh.trace_id} in VictoriaLogs",
         timeout=WAIT,
+        interval=0.2,
     )
+    took = time.monotonic() - answered
     [placed] = [r for r in records if "order placed" in r[conventions.LOG_FIELD_MESSAGE]]
     assert placed[conventions.LOG_FIELD_SERVICE] == conventions.SHOP_BACKEND
     assert placed[conventions.LOG_FIELD_STREAM] == f'{{service.name="{conventions.SHOP_BACKEND}"}}'
     assert len(placed[conventions.LOG_FIELD_SPAN_ID]) == 16
     assert placed[conventions.LOG_FIELD_SEVERITY] == "INFO"
+    assert placed["shop.order_id"] == fresh.order_id
+    print(f"checkout log queryable {took:.2f}s after the answer")
+    assert took <= LOG_VISIBLE_SECONDS, f"found only after {took:.1f}s"
 
 
 def _counts(stack: StackState, route: str) -> dict[str, float]:

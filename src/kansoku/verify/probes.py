@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opentelemetry import context as otel_context
 from opentelemetry._logs import SeverityNumber
@@ -33,6 +34,7 @@ class Probe:
     verify_id: str
     trace_id: str
     span_id: str
+    sent_at: float = field(default_factory=time.monotonic)  # once the collector took all three
 
 
 def send(otlp_endpoint: str, *, timeout: float = 10.0) -> Probe:

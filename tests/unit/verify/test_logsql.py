@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -117,3 +118,13 @@ def test_find_log_gives_up_naming_the_trace(victorialogs: FakeVictoriaLogs) -> N
     probe = probes.Probe("v123", TRACE, SPAN)
     with pytest.raises(checks.PollTimeoutError, match=f"trace id {TRACE} in VictoriaLogs"):
         checks.find_log(_targets(victorialogs.url), probe, timeout=0.5)
+
+
+def test_find_log_fails_a_record_queryable_only_after_the_goal(
+    victorialogs: FakeVictoriaLogs,
+) -> None:
+    late = time.monotonic() - checks.LOG_VISIBLE_SECONDS - 1  # as if sent six seconds ago
+    probe = probes.Probe("v123", TRACE, SPAN, sent_at=late)
+    victorialogs.entries = [{"trace_id": TRACE, "span_id": SPAN, "_msg": "probe v123"}]
+    with pytest.raises(RuntimeError, match=r"queryable only after 6\.\ds \(goal: 5s\)"):
+        checks.find_log(_targets(victorialogs.url), probe, timeout=2)
