@@ -63,8 +63,10 @@ def variable_choices(
 ) -> list[dict[str, str]]:
     """Every combination of variable values to run the queries with (one per single-value
     variable value); ``multi`` writes the values of a multi-value variable as the queries'
-    datasource does. Raises ``LookupError`` for a variable with no value and no "All" value."""
+    datasource does (later variables' own ``label_values`` always see the PromQL regex).
+    Raises ``LookupError`` for a variable with no value and no "All" value."""
     fixed: dict[str, str] = {}
+    shown: dict[str, str] = {}
     singles: list[tuple[str, list[str]]] = []
     for var in queries.variables(board):
         if var.kind != "query":
@@ -72,7 +74,8 @@ def variable_choices(
             continue
         found = label_values(prometheus_url, var.query, fixed)
         if var.multi and found:
-            fixed[var.name] = multi(found)
+            fixed[var.name] = queries.regex_of(found)
+            shown[var.name] = multi(found)
         elif var.multi and var.all_value is not None:
             fixed[var.name] = var.all_value
         elif found:
@@ -81,7 +84,7 @@ def variable_choices(
             raise LookupError(f"variable ${var.name} ({var.query}) has no values")
     names = [name for name, _ in singles]
     return [
-        {**fixed, **dict(zip(names, combo, strict=True))}
+        {**fixed, **shown, **dict(zip(names, combo, strict=True))}
         for combo in itertools.product(*(found for _, found in singles))
     ]
 
@@ -167,6 +170,8 @@ def _victorialogs(
         try:
             if target.trace_link:  # any of the panel's traces must have records
                 ids = _trace_ids(urls.jaeger, target.panel, values, data)
+                if not ids:
+                    continue  # no traces to link from: the panel's Jaeger check says so
                 exprs = [expr.replace(logs.CLICKED_VALUE, i) for i in ids]
             else:
                 exprs = [expr]
