@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser tools up test test-unit test-go test-e2e test-faults test-busy bench lint format clean
+.PHONY: help install browser tools up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,13 +30,16 @@ test: tools browser lint test-go  ## lint, Go tests, then unit and end-to-end te
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
-	$(RUN) pytest -m "not e2e" $(PYTEST_ARGS)
+	$(RUN) pytest -m "not e2e and not cluster" $(PYTEST_ARGS)
 
 test-go:  ## Go tests of the collector components kept in collector/ (series_limit)
 	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done
 
 test-e2e: tools browser  ## end-to-end tests only
 	$(RUN) pytest -m e2e $(PYTEST_ARGS)
+
+test-cluster: tools  ## the manifests against a real control plane with simulated nodes
+	$(RUN) pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
 	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)

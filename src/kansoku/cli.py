@@ -257,6 +257,7 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
 def _register_subcommands() -> None:
     from kansoku.alerting.command import alerts
     from kansoku.bench.command import bench
+    from kansoku.cluster.command import cluster
     from kansoku.dashboards.command import dashboards
     from kansoku.slo.command import slo
     from kansoku.verify.command import verify
@@ -266,6 +267,7 @@ def _register_subcommands() -> None:
     cli.add_command(dashboards)
     cli.add_command(bench)
     cli.add_command(alerts)
+    cli.add_command(cluster)
 
 
 _register_subcommands()

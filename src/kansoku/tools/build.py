@@ -6,7 +6,9 @@ when every step succeeded, so an interrupted build never leaves a half-built bin
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -119,15 +121,12 @@ def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress
         log,
         progress,
     )
+    if tool.local_replaces:
+        _replace_local_folders(tool, work, log, progress)
+    wanted = [f"{_package(tool, p)}@{tool.version}" for p in tool.binaries.values()]
+    wanted += [f"{module}@{tool.version}" for module in tool.also]
+    _run_step(tool, "go get -tool", [go, "get", "-tool", *wanted], work, log, progress)
     for binary, package in tool.binaries.items():
-        _run_step(
-            tool,
-            f"go get -tool {package}",
-            [go, "get", "-tool", f"{_package(tool, package)}@{tool.version}"],
-            work,
-            log,
-            progress,
-        )
         _run_step(
             tool,
             f"go build {binary}",
@@ -144,6 +143,50 @@ def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress
             log,
             progress,
         )
+
+
+def _module_download(tool: Tool, work: Path) -> dict[str, str]:
+    """``go mod download -json`` of the tool's module: where its files and go.mod are."""
+    argv = [_go(), "mod", "download", "-json", f"{tool.module}@{tool.version}"]
+    proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BuildError(tool.name, tool.module, "go mod download", proc.stdout + proc.stderr)
+    info: dict[str, str] = json.loads(proc.stdout)
+    return info
+
+
+# ``path [version] => ./folder`` inside or outside a ``replace ( ... )`` block.
+_LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+v\S+)?\s*=>\s*\.\.?/\S+\s*$")
+
+
+def local_replaces(gomod: str) -> list[str]:
+    """The modules a go.mod replaces with local folders (e.g. Kubernetes' staging modules)."""
+    return [m.group(1) for line in gomod.splitlines() if (m := _LOCAL_REPLACE.match(line))]
+
+
+def _replace_local_folders(tool: Tool, work: Path, log: Path, progress: Progress) -> None:
+    """Point every module the tool's go.mod takes from a local folder at its release."""
+    gomod = Path(_module_download(tool, work)["GoMod"]).read_text()
+    modules = local_replaces(gomod)
+    if not modules:
+        raise BuildError(tool.name, tool.module, "local replaces", "its go.mod replaces nothing")
+    edits = [f"-replace={m}={m}@{tool.local_replaces}" for m in modules]
+    step = f"go mod edit: {len(modules)} replaces at {tool.local_replaces}"
+    _run_step(tool, step, [_go(), "mod", "edit", *edits], work, log, progress)
+
+
+def _copy_data(tool: Tool, work: Path, out_dir: Path) -> None:
+    """Copy the folders of the module the binaries read at run time (e.g. kwok's stages)."""
+    if not tool.data:
+        return
+    root = Path(_module_download(tool, work)["Dir"])
+    for folder in tool.data:
+        source = root / folder
+        if not source.is_dir():
+            raise BuildError(tool.name, tool.module, "copy data", f"no folder {folder}")
+        shutil.copytree(source, out_dir / folder)
+        for path in (out_dir / folder).rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)  # module cache files are read-only
 
 
 def _build_collector(
@@ -236,6 +279,7 @@ def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Pat
         _build_in_wrapper(tool, work, staged, log, progress)
     else:
         _build_prometheus_like(tool, work, staged, log, progress)
+    _copy_data(tool, work, staged)
     missing = [b for b in tool.binaries if not (staged / b).is_file()]
     if missing:
         raise BuildError(

@@ -114,8 +114,24 @@ def _build_locked(tool: Tool, versions: Versions, binary: str, progress: builder
         except BlockingIOError:
             progress(f"[{tool.name} {tool.release}] another install is building it; waiting")
             fcntl.flock(lock, fcntl.LOCK_EX)
-        if _cached(tool, binary) is None:
+        done = entry.is_dir() if tool.method == "files" else _cached(tool, binary) is not None
+        if not done:
             builder.build(tool, versions, entry, progress)
+
+
+def files(name: str, *, build: bool = False, progress: builder.Progress = _stderr) -> Path:
+    """The cache entry of a data-only tool (``build: files``), fetched when allowed."""
+    versions = load()
+    tool = versions.tools.get(name)
+    if tool is None or tool.method != "files":
+        known = [t.name for t in versions.tools.values() if t.method == "files"]
+        raise ToolError(f"no data-only entry named {name} in tools/versions.yaml; one of {known}")
+    entry = cache_entry(tool)
+    if not entry.is_dir():
+        if not build:
+            raise ToolError(f"{name} {tool.release} is not installed; run 'kansoku tools install'")
+        _build_locked(tool, versions, "", progress)
+    return entry
 
 
 def all_binaries(versions: Versions) -> list[str]:
@@ -131,11 +147,13 @@ def resolve_ui(recipe: webui.UiRecipe, *, progress: builder.Progress = _stderr) 
 def install(
     binaries: Sequence[str] = (), *, progress: builder.Progress = _stderr
 ) -> list[Resolved]:
-    """Make the pinned binaries and web UIs named (default: all) available, building what is
-    missing; the UIs come after the binaries, so a UI build failure keeps every binary."""
+    """Make the pinned binaries, data-only entries and web UIs named (default: all)
+    available, building what is missing; the UIs come last, so a UI build failure keeps
+    every binary."""
     versions = load()
     uis = {r.name: r for r in webui.recipes(versions)}
-    known = [*all_binaries(versions), *uis]
+    data_only = [t.name for t in versions.tools.values() if t.method == "files"]
+    known = [*all_binaries(versions), *data_only, *uis]
     unknown = [b for b in binaries if b not in known]
     if unknown:
         raise ToolError(
@@ -144,6 +162,10 @@ def install(
         )
     wanted = list(binaries) or known
     resolved = [
-        resolve(b, versions=versions, build=True, progress=progress) for b in wanted if b not in uis
+        Resolved(name, files(name, build=True, progress=progress), "files")
+        if name in data_only
+        else resolve(name, versions=versions, build=True, progress=progress)
+        for name in wanted
+        if name not in uis
     ]
     return resolved + [resolve_ui(uis[n], progress=progress) for n in wanted if n in uis]

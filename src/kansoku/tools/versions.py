@@ -31,7 +31,11 @@ class Tool:
     version: str
     binaries: dict[str, str]
     ldflags: str = ""
-    method: str = "go-install"  # "go-install", "wrapper-module" or "collector-builder"
+    # "go-install", "wrapper-module", "collector-builder", or "files" (data only, no binary)
+    method: str = "go-install"
+    also: tuple[str, ...] = ()  # further modules the wrapper requires at ``version``
+    local_replaces: str = ""  # version the module's local-folder replaces are pointed at
+    data: tuple[str, ...] = ()  # folders of the module copied next to the binaries
     recipe: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # The ``ui:`` section (a web UI built from the module's source, see tools/webui.py); kept
     # out of ``recipe``, so a UI pin never rebuilds the binaries.
@@ -136,19 +140,31 @@ def _go_tool(name: str, section: Any, file: str) -> Tool:
     if not isinstance(section, dict):
         raise ConfigError(file, name, "a mapping with release, module, version, binaries")
     method = section.get("build", "go-install")
-    if method not in ("go-install", "wrapper-module"):
-        raise ConfigError(file, f"{name}.build", "'go-install' or 'wrapper-module'")
+    if method not in ("go-install", "wrapper-module", "files"):
+        raise ConfigError(file, f"{name}.build", "'go-install', 'wrapper-module' or 'files'")
+    if method == "files" and not section.get("data"):
+        raise ConfigError(file, f"{name}.data", "the folders to take from the module")
     return Tool(
         name=name,
         release=str(_require(section, "release", name, file)),
         module=_require(section, "module", name, file),
         version=_require(section, "version", name, file),
-        binaries=dict(_require(section, "binaries", name, file)),
+        binaries={} if method == "files" else dict(_require(section, "binaries", name, file)),
         ldflags=" ".join(str(section.get("ldflags", "")).split()),
         method=method,
         recipe={k: v for k, v in section.items() if k != "ui"},
         ui=section.get("ui"),
+        also=tuple(_strings(section, "also", name, file)),
+        local_replaces=str(section.get("local-replaces", "")),
+        data=tuple(_strings(section, "data", name, file)),
     )
+
+
+def _strings(section: dict[str, Any], key: str, name: str, file: str) -> list[str]:
+    value = section.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(file, f"{name}.{key}", "a list of non-empty strings")
+    return list(value)
 
 
 def _collector_tool(otelcol: dict[str, Any], components: dict[str, list[Component]]) -> Tool:
