@@ -98,6 +98,12 @@ def tools_list() -> None:
             except KansokuError:
                 where = "(not installed)"
             rows.append([binary, tool.release, f"{tool.module}@{tool.version}", where])
+        if tool.method == "files":  # data only, e.g. CRDs: its cache entry
+            entry = lookup.cache_entry(tool)
+            where = str(entry) if entry.is_dir() else "(not installed)"
+            rows.append(
+                [f"{tool.name} (files)", tool.release, f"{tool.module}@{tool.version}", where]
+            )
     for ui in webui.recipes(pinned):
         built = webui.installed(ui)
         source = f"{ui.tool.module}@{ui.tool.version}/{ui.source}"

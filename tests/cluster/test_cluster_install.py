@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
+import wiring
 from cluster_targets import TARGET_IDS
 
 from kansoku.cluster import access
@@ -16,13 +19,14 @@ from kansoku.cluster.controlplane import ControlPlane
 from kansoku.cluster.manifests import Rendering, key
 from kansoku.cluster.operations import (
     Applied,
-    access_review,
+    access_reviews,
     apply,
     leftovers,
     quota_headroom,
     settle,
     uninstall,
 )
+from kansoku.verify.poll import poll_until
 
 pytestmark = pytest.mark.cluster
 
@@ -111,17 +115,87 @@ def test_hpa_maximum_fits_the_quotas(
 
 def test_rbac_matrix_by_subject_access_review(installed: Installed) -> None:
     plane, objects = installed.plane, installed.rendering.objects
-    accounts = {access.service_account(o) for o in objects if o["kind"] == "ServiceAccount"}
+    accounts = sorted({access.service_account(o) for o in objects if o["kind"] == "ServiceAccount"})
     assert accounts
-    wrong = []
-    for account in sorted(accounts):
-        for request in access.ALLOWED.get(account, ()):
-            if not access_review(plane, account, request):
-                wrong.append(f"{account} was denied: {request}")
-        for request in access.DENIED_FOR_ALL:
-            if access_review(plane, account, request):
-                wrong.append(f"{account} was allowed: {request}")
+    allowed = [(a, r) for a in accounts for r in access.ALLOWED.get(a, ())]
+    denied = [(a, r) for a in accounts for r in access.DENIED_FOR_ALL]
+    answers = access_reviews(plane, allowed + denied)
+    wrong = [f"{a} was denied: {r}" for (a, r), ok in zip(allowed, answers, strict=False) if not ok]
+    wrong += [
+        f"{a} was allowed: {r}"
+        for (a, r), ok in zip(denied, answers[len(allowed) :], strict=True)
+        if ok
+    ]
+    assert allowed, "some account has rows of what it must be allowed"
     assert not wrong, "\n".join(wrong)
+
+
+def _pods(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
+    return [
+        p
+        for p in plane.get_json("pods", "-n", namespace)["items"]
+        if p["status"].get("phase") == "Running"
+    ]
+
+
+def test_prometheus_discovers_the_annotated_pods(installed: Installed, tmp_path: Path) -> None:
+    plane = installed.plane
+    token = wiring.token(plane, "observability", "prometheus", tmp_path)
+    config = wiring.discovery_config(plane, token, tmp_path)
+    found = {t["labels"]["pod"]: t["labels"] for t in wiring.discover(config, "kubernetes-pods")}
+    expected = {}
+    for namespace in ("observability", "default"):
+        for pod in _pods(plane, namespace):
+            notes = pod["metadata"].get("annotations", {})
+            if notes.get("prometheus.io/scrape") == "true":
+                expected[pod["metadata"]["name"]] = pod
+    assert expected, "some pods are annotated for scraping"
+    assert set(found) == set(expected)
+    for name, pod in expected.items():
+        labels, notes = found[name], pod["metadata"]["annotations"]
+        assert labels["job"] == notes.get("prometheus.io/job", "kubernetes-pods"), name
+        assert labels["namespace"] == pod["metadata"]["namespace"], name
+        assert labels["app"] == pod["metadata"]["labels"]["app.kubernetes.io/name"], name
+        port = notes.get("prometheus.io/port")
+        assert labels["__address__"] == f"{pod['status']['podIP']}:{port}", name
+    assert {"otel-collector", "jaeger"} <= {labels["job"] for labels in found.values()}
+
+
+def test_k8s_attributes_enriches_a_span_from_a_pod_ip(installed: Installed, tmp_path: Path) -> None:
+    plane = installed.plane
+    (deployment,) = [
+        o
+        for o in installed.rendering.of_kind("Deployment")
+        if o["metadata"]["name"] == "shop-backend"
+    ]
+    namespace = deployment["metadata"]["namespace"]
+    selector = ",".join(
+        f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items()
+    )
+    pod = plane.get_json("pods", "-n", namespace, "-l", selector)["items"][0]
+    token = wiring.token(plane, "observability", "otel-collector", tmp_path)
+    kubeconfig = wiring.collector_kubeconfig(plane, token, tmp_path)
+    port, output = wiring.free_port(), tmp_path / "spans.jsonl"
+    config = wiring.collector_config(port, output, tmp_path)
+    collector = wiring.start_collector(config, kubeconfig, tmp_path / "collector.log")
+    try:
+        wiring.wait_port(port, collector)
+
+        def enriched() -> dict[str, Any] | None:
+            wiring.send_span(port, pod["status"]["podIP"], "cluster-test")
+            hits = [r for r in wiring.exported_resources(output) if r.get("k8s.pod.name")]
+            return hits[0] if hits else None
+
+        resource = poll_until(
+            enriched, what="a span enriched by k8s_attributes", timeout=60, interval=1
+        )
+    finally:
+        collector.terminate()
+        collector.wait(timeout=30)
+    assert resource["k8s.pod.name"] == pod["metadata"]["name"]
+    assert resource["k8s.namespace.name"] == namespace
+    assert resource["k8s.deployment.name"] == "shop-backend"
+    assert resource["k8s.node.name"] == pod["spec"]["nodeName"]
 
 
 def test_uninstall_leaves_nothing_of_ours(installed: Installed) -> None:

@@ -89,7 +89,14 @@ def _unready(obj: dict[str, Any]) -> str | None:
     else:
         want = spec.get("replicas", 1)
         have = (status.get("updatedReplicas", 0), status.get("availableReplicas", 0))
-    return None if want > 0 and min(have) >= want else f"{min(have)}/{want} updated and available"
+    if want > 0 and min(have) >= want:
+        return None
+    failures = [
+        c.get("message", c["type"])
+        for c in status.get("conditions", [])
+        if c["type"] == "ReplicaFailure" and c["status"] == "True"
+    ]
+    return f"{min(have)}/{want} updated and available" + "".join(f" ({m})" for m in failures)
 
 
 def settle(plane: ControlPlane, rendering: Rendering, timeout: float = 150) -> None:
@@ -222,21 +229,25 @@ def uninstall(plane: ControlPlane, rendering: Rendering) -> None:
             )
 
 
-def access_review(plane: ControlPlane, account: str, access: Access) -> bool:
-    """Ask the API server's authorizer (a SubjectAccessReview) whether ``account`` may."""
-    review = {
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview",
-        "spec": {
-            "user": username(account),
-            "groups": groups(account),
-            "resourceAttributes": access.attributes(),
-        },
-    }
+def access_reviews(plane: ControlPlane, asks: list[tuple[str, Access]]) -> list[bool]:
+    """Ask the API server's authorizer, one SubjectAccessReview per ``(account, access)``,
+    whether that ServiceAccount may do that."""
+    answers = []
     with plane.api() as api:
-        response = api.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=review)
-    response.raise_for_status()
-    return bool(response.json()["status"].get("allowed", False))
+        for account, access in asks:
+            review = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SubjectAccessReview",
+                "spec": {
+                    "user": username(account),
+                    "groups": groups(account),
+                    "resourceAttributes": access.attributes(),
+                },
+            }
+            response = api.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=review)
+            response.raise_for_status()
+            answers.append(bool(response.json()["status"].get("allowed", False)))
+    return answers
 
 
 def listable_kinds(plane: ControlPlane) -> list[str]:

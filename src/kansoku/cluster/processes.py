@@ -24,8 +24,6 @@ ADMISSION_PLUGINS = (
     "ServiceAccount",
     "PodSecurity",
     "ResourceQuota",
-    "DefaultStorageClass",
-    "PersistentVolumeClaimResize",
     "NodeRestriction",
 )
 
@@ -126,8 +124,6 @@ def controller_manager(run: Layout) -> ComponentSpec:
         f"--service-account-private-key-file={pki.service_account_key}",
         f"--root-ca-file={pki.ca.cert}",
         "--use-service-account-credentials=true",
-        # No cloud and no pod network here: the controllers for those stay off.
-        "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller",
     ]
     ready = f"{run.url('controller-manager')}/healthz"
     return _spec("kube-controller-manager", 2, argv, ready)

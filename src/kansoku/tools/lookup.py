@@ -23,6 +23,7 @@ _VERSION_ARGS: dict[str, list[str]] = {
     "prometheus": ["--version"],
     "promtool": ["--version"],
     "jaeger": ["version"],
+    "kubectl": ["version", "--client"],
 }
 
 
