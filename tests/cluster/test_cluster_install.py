@@ -18,6 +18,7 @@ from kansoku.cluster import access
 from kansoku.cluster.controlplane import ControlPlane
 from kansoku.cluster.manifests import Rendering, key
 from kansoku.cluster.operations import (
+    FIELD_MANAGER,
     Applied,
     access_reviews,
     apply,
@@ -52,10 +53,15 @@ def installed(
 def test_applies_server_side_without_warnings(installed: Installed) -> None:
     assert installed.applied.warnings == []
     plane, rendering = installed.plane, installed.rendering
-    for kind, namespace, name in sorted(rendering.keys()):
-        scope = ["-n", namespace] if namespace else []
-        live = plane.get_json(kind.lower(), name, *scope)
-        assert live["metadata"]["managedFields"], (kind, name)
+    kinds = ",".join(sorted({o["kind"].lower() for o in rendering.objects}))
+    live = plane.get_json(kinds, "-A")["items"]
+    assert rendering.keys() <= {key(o) for o in live}
+    managed = {
+        key(o)
+        for o in live
+        if any(m["manager"] == FIELD_MANAGER for m in o["metadata"].get("managedFields", []))
+    }
+    assert rendering.keys() <= managed, "every object is applied by our field manager"
 
 
 def test_namespaces_enforce_restricted(installed: Installed) -> None:
