@@ -54,7 +54,7 @@ def test_applies_server_side_without_warnings(installed: Installed) -> None:
     assert installed.applied.warnings == []
     plane, rendering = installed.plane, installed.rendering
     kinds = ",".join(sorted({o["kind"].lower() for o in rendering.objects}))
-    live = plane.get_json(kinds, "-A")["items"]
+    live = plane.get_json(kinds, "-A", "--show-managed-fields")["items"]
     assert rendering.keys() <= {key(o) for o in live}
     managed = {
         key(o)
@@ -148,7 +148,8 @@ def test_prometheus_discovers_the_annotated_pods(installed: Installed, tmp_path:
     plane = installed.plane
     token = wiring.token(plane, "observability", "prometheus", tmp_path)
     config = wiring.discovery_config(plane, token, tmp_path)
-    found = {t["labels"]["pod"]: t["labels"] for t in wiring.discover(config, "kubernetes-pods")}
+    targets = wiring.discover(config, "kubernetes-pods")
+    found = {t["labels"]["pod"]: t["labels"] for t in targets if t.get("labels")}
     expected = {}
     for namespace in ("observability", "default"):
         for pod in _pods(plane, namespace):
@@ -163,7 +164,8 @@ def test_prometheus_discovers_the_annotated_pods(installed: Installed, tmp_path:
         assert labels["namespace"] == pod["metadata"]["namespace"], name
         assert labels["app"] == pod["metadata"]["labels"]["app.kubernetes.io/name"], name
         port = notes.get("prometheus.io/port")
-        assert labels["__address__"] == f"{pod['status']['podIP']}:{port}", name
+        address = labels.get("__address__") or labels.get("instance")
+        assert address == f"{pod['status']['podIP']}:{port}", name
     assert {"otel-collector", "jaeger"} <= {labels["job"] for labels in found.values()}
 
 

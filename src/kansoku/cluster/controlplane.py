@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -109,12 +110,9 @@ class ControlPlane:
     def api(self) -> httpx.Client:
         """An HTTPS client of the API server, as its administrator."""
         pki = self.directory / "pki"
-        return httpx.Client(
-            base_url=self.server,
-            cert=(str(pki / "admin.crt"), str(pki / "admin.key")),
-            verify=str(self.ca),
-            timeout=30.0,
-        )
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+        return httpx.Client(base_url=self.server, verify=context, timeout=30.0)
 
     def get_json(self, *args: str) -> Any:
         return json.loads(self.kubectl("get", "-o", "json", *args).stdout)
@@ -148,7 +146,8 @@ def _https_ready(ca: Path) -> Callable[[str], bool]:
 
     def ready(url: str) -> bool:
         try:
-            return httpx.get(url, timeout=2.0, verify=str(ca)).status_code < 400
+            context = ssl.create_default_context(cafile=str(ca))
+            return httpx.get(url, timeout=2.0, verify=context).status_code < 400
         except httpx.HTTPError:
             return False
 

@@ -63,13 +63,19 @@ def _claims_to_volumes(plane: ControlPlane) -> int:
         volume = {
             "apiVersion": "v1",
             "kind": "PersistentVolume",
-            "metadata": {"name": f"kwok-{meta['namespace']}-{meta['name']}"[:63]},
+            # Named by the claim's uid: a claim of the same name made later (after an
+            # uninstall) is another claim and gets another volume.
+            "metadata": {"name": f"simulated-{meta['uid']}"},
             "spec": {
                 "capacity": {"storage": claim["spec"]["resources"]["requests"]["storage"]},
                 "accessModes": claim["spec"]["accessModes"],
                 "storageClassName": claim["spec"].get("storageClassName") or "",
-                "persistentVolumeReclaimPolicy": "Delete",
-                "claimRef": {"namespace": meta["namespace"], "name": meta["name"]},
+                "persistentVolumeReclaimPolicy": "Retain",
+                "claimRef": {
+                    "namespace": meta["namespace"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                },
                 "hostPath": {"path": f"/var/lib/kansoku-simulated/{meta['name']}"},
             },
         }
