@@ -10,7 +10,15 @@ from cluster_targets import TARGETS
 from kansoku.cluster import history
 from kansoku.cluster.controlplane import ControlPlane
 from kansoku.cluster.manifests import Rendering, Target, key, ours, render
-from kansoku.cluster.operations import apply, leftovers, live_objects, prune, settle, uninstall
+from kansoku.cluster.operations import (
+    applied_by_us,
+    apply,
+    leftovers,
+    live_objects,
+    prune,
+    settle,
+    uninstall,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -64,7 +72,7 @@ def test_upgrade_prunes_what_was_dropped_and_uninstall_leaves_nothing(
         print(f"\nupgrade {target.name} from {revision}: pruned {len(pruned)} objects {pruned}")
         for warning in earlier_warnings:
             print(f"  the earlier manifests drew: {warning}")
-    live = {key(o) for o in live_objects(plane, kinds) if not o["metadata"].get("ownerReferences")}
+    live = {key(o) for o in live_objects(plane, kinds) if applied_by_us(o)}
     assert live == labelled(new), "objects of ours that the current manifests do not have"
     assert set(pruned) == labelled(old) - labelled(new)
     uninstall(plane, new)

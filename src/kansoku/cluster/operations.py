@@ -183,17 +183,24 @@ def live_objects(plane: ControlPlane, kinds: set[str]) -> list[dict[str, Any]]:
     if not kinds:
         return []
     resources = ",".join(sorted(k.lower() for k in kinds))
-    items = plane.get_json(resources, "-A", "-l", label_selector())["items"]
-    return [o for o in items if ours(o)]
+    items = plane.get_json(resources, "-A", "-l", label_selector(), "--show-managed-fields")
+    return [o for o in items["items"] if ours(o)]
+
+
+def applied_by_us(obj: dict[str, Any]) -> bool:
+    """Whether our field manager applied ``obj`` (not, e.g., a StatefulSet's claim, which
+    carries our labels from its template but is the controller's)."""
+    fields = obj["metadata"].get("managedFields") or []
+    return any(m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply" for m in fields)
 
 
 def prune(plane: ControlPlane, current: Rendering, kinds: set[str]) -> list[tuple[str, str, str]]:
-    """Delete our labelled objects of ``kinds`` that ``current`` no longer has (and that no
-    controller owns); returns what was deleted."""
+    """Delete the objects of ``kinds`` we applied (labelled, by our field manager) that
+    ``current`` no longer has; returns what was deleted."""
     keep = current.keys()
     gone = []
     for obj in live_objects(plane, kinds):
-        if key(obj) in keep or obj["metadata"].get("ownerReferences"):
+        if key(obj) in keep or not applied_by_us(obj):
             continue
         kind, namespace, name = key(obj)
         scope = ["-n", namespace] if namespace else []
