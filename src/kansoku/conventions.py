@@ -322,6 +322,7 @@ LOG_FIELD_SERVICE = "service.name"
 DATASOURCE_VICTORIALOGS_UID = "victorialogs"
 DATASOURCE_VICTORIALOGS_TYPE = "victoriametrics-logs-datasource"
 CONSOLE_PROXY_VICTORIALOGS = "/api/victorialogs"  # where a console's logs panels would query
+
 # --- cluster (the control plane the manifests are tested against) ---------------------
 
 CLUSTER_NODES = 3  # simulated nodes, one per zone, so spread constraints can be met
