@@ -138,9 +138,11 @@ def _refuse_socket(events: PageEvents) -> object:
     return handle
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop registered as running
+# in the main thread until it stops, and every later asyncio.run() in the session would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium for the whole session; a missing binary fails, never skips.
+    """Headless Debian Chromium for one test module; a missing binary fails, never skips.
 
     Each launch gets a new, empty user-data directory from Playwright (a temporary profile
     that it removes on close), so no state carries over from an earlier run.
