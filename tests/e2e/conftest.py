@@ -27,7 +27,7 @@ __all__ = ["browser", "page", "page_events"]
 @pytest.fixture(scope="session", autouse=True)
 def _binaries_present() -> None:
     """Fail, never skip, when the upstream binaries or the console's build are missing."""
-    for binary in (*needed_binaries(), "promtool"):
+    for binary in (*needed_binaries(), "promtool", "amtool"):
         lookup.resolve(binary)
     assets.resolve()
 
