@@ -78,7 +78,7 @@ def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     source = locations.config_dir() / "prometheus"
     (tmp_path / "prometheus.yaml").write_text((source / "prometheus.yaml").read_text())
     (tmp_path / "targets").mkdir()
-    for job in (cv.JOB_PROMETHEUS, cv.JOB_COLLECTOR, cv.JOB_JAEGER):
+    for job in (cv.JOB_PROMETHEUS, cv.JOB_COLLECTOR, cv.JOB_JAEGER, cv.JOB_ALERTMANAGER):
         (tmp_path / "targets" / f"{job}.json").write_text(
             json.dumps([{"targets": ["127.0.0.1:1"]}])
         )
@@ -126,10 +126,12 @@ def test_prometheus_scrapes_itself_the_collector_and_jaeger(core_stack: st.Stack
     def all_up() -> dict[str, str] | None:
         result = checks.prometheus_query(core_stack.url("prometheus"), "up")
         jobs = {r["metric"]["job"]: r["value"][1] for r in result}
-        wanted = {cv.JOB_PROMETHEUS, cv.JOB_COLLECTOR, cv.JOB_JAEGER}
+        wanted = {cv.JOB_PROMETHEUS, cv.JOB_COLLECTOR, cv.JOB_JAEGER, cv.JOB_ALERTMANAGER}
         return jobs if wanted <= set(jobs) and all(jobs[j] == "1" for j in wanted) else None
 
-    jobs = poll_until(all_up, what="up == 1 for prometheus, collector, jaeger", timeout=60)
+    jobs = poll_until(
+        all_up, what="up == 1 for prometheus, collector, jaeger, alertmanager", timeout=60
+    )
     assert jobs[cv.JOB_COLLECTOR] == "1"
 
 
@@ -169,7 +171,8 @@ def test_status_reports_every_component_ready(core_stack: st.StackState) -> None
     state = json.loads(proc.stdout)
     statuses = {n: c["status"] for n, c in state["components"].items()}
     # Named, not counted, so a new component does not break this: the core ones, all ready.
-    assert {cv.CONSOLE, cv.PROMETHEUS, cv.JAEGER, cv.VICTORIALOGS, cv.COLLECTOR} <= set(statuses)
+    core = {cv.CONSOLE, cv.PROMETHEUS, cv.JAEGER, cv.VICTORIALOGS, cv.COLLECTOR}
+    assert core | {cv.ALERT_RECEIVER, cv.ALERTMANAGER} <= set(statuses)
     assert statuses == dict.fromkeys(statuses, "ready")
 
 
@@ -283,6 +286,8 @@ def test_readiness_endpoints_answer(core_stack: st.StackState) -> None:
         core_stack.url("collector-health") + "/",
         core_stack.url("jaeger-query") + "/api/services",
         core_stack.url("victorialogs") + cv.VICTORIALOGS_HEALTH_PATH,
+        core_stack.url("alertmanager") + "/-/ready",
+        core_stack.url("alert-receiver") + cv.HEALTH_PATH,
     ):
         assert httpx.get(url, timeout=5).status_code == 200, url
 
