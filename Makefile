@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser tools up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
+.PHONY: help install browser tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ browser:  ## Debian's chromium for the browser tests (apt-get, only when missing
 tools: install  ## build the pinned upstream binaries (cached per version)
 	$(RUN) kansoku tools install
 
-up: tools  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
+tools-stack: install  ## build only what 'kansoku up' runs (no test-only tools)
+	$(RUN) kansoku tools install --stack
+
+up: tools-stack  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
 	$(RUN) kansoku up
 
 test: tools browser lint test-go  ## lint, Go tests, then unit and end-to-end tests against the real binaries

@@ -69,12 +69,23 @@ def tools() -> None:
 
 @tools.command("install")
 @click.argument("binaries", nargs=-1)
+@click.option(
+    "--stack",
+    is_flag=True,
+    help="Only what 'kansoku up' runs: the stack's binaries, their web UIs and the console "
+    "(not the test-only tools such as the Kubernetes control plane).",
+)
 @handle_errors
-def tools_install(binaries: tuple[str, ...]) -> None:
+def tools_install(binaries: tuple[str, ...], stack: bool) -> None:
     """Build the pinned BINARIES (default: all, the web UIs such as prometheus-ui, and the
     console) that are missing into the cache; 'console' builds the console's web app."""
     from kansoku.console import assets
 
+    if stack:
+        if binaries:
+            raise KansokuError("give either BINARIES or --stack, not both")
+        uis = tuple(r.name for r in webui.recipes(versions.load()))
+        binaries = (*components.needed_binaries(), *uis, cv.CONSOLE)
     rows = []
     go_binaries = tuple(b for b in binaries if b != cv.CONSOLE)
     if go_binaries or not binaries:

@@ -1,0 +1,44 @@
+"""``kansoku tools install --stack`` asks for what ``kansoku up`` runs, and nothing test-only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kansoku import cli
+from kansoku import conventions as cv
+from kansoku.console import assets
+from kansoku.stack import components
+from kansoku.tools import lookup
+
+
+def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    def fake_install(names: Sequence[str] = (), **_: object) -> list[lookup.Resolved]:
+        asked.extend(names)
+        return [lookup.Resolved(n, tmp_path / n, "cache") for n in names]
+
+    def fake_console(*_: object, **__: object) -> Path:
+        asked.append(cv.CONSOLE)
+        return tmp_path / cv.CONSOLE
+
+    monkeypatch.setattr(lookup, "install", fake_install)
+    monkeypatch.setattr(assets, "install", fake_console)
+    result = CliRunner().invoke(cli.cli, ["tools", "install", "--stack"])
+    assert result.exit_code == 0, result.output
+    assert set(components.needed_binaries()) <= set(asked)
+    assert {"prometheus-ui", cv.CONSOLE} <= set(asked)
+    for test_only in ("kube-apiserver", "etcd", "kwok", "kubectl", "kustomize"):
+        assert test_only not in asked
+
+
+def test_install_stack_refuses_names_beside_it() -> None:
+    result = CliRunner().invoke(cli.cli, ["tools", "install", "--stack", "kwok"])
+    assert result.exit_code != 0
+    assert "either BINARIES or --stack" in result.output
