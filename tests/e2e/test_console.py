@@ -1,27 +1,159 @@
 """The console in a real browser, on the live stack with the shop's load.
 
-A trace found by id opens with spans from both shop services; a trace search finds traces
-that open; the landing page shows every component's health and links to the UIs; each page
-loads with no console error. A screenshot of each page is kept with the test output.
+Every dashboard loads with no console error and every panel renders data (not "No data", not
+an error), each named on failure; a trace found by id opens with spans from both shop
+services; a trace search finds traces; an exemplar link resolves to its trace; the landing
+page shows every component's health. A screenshot of each page is kept with the test output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from browser import PageEvents, screenshot
+from browser import PageEvents, screenshot, screenshot_dir
 from playwright.sync_api import Page
 
 from kansoku import conventions as cv
+from kansoku import locations
+from kansoku.dashboards import catalog, live
 from kansoku.stack.state import StackState
-from kansoku.verify.poll import poll_until
+from kansoku.verify.poll import PollTimeoutError, poll_until
 
 pytestmark = pytest.mark.e2e
 DATA_TIMEOUT = 240  # as the dashboard query test: exports every 5 s, spanmetrics every 15 s
+RENDER_TIMEOUT = 120
+ERROR_RATE = 0.2
+IDS = [b.uid for b in catalog.BOARDS]
 SHOP = (cv.SHOP_FRONTEND, cv.SHOP_BACKEND)
+EXEMPLAR_PANEL = "request-duration-p50-p95-p99"  # Application: server latency with exemplars
+
+# Each panel's state as the page shows it, in layout order.
+_PANEL_STATES = """() => [...document.querySelectorAll('section[data-testid="panel"]')].map(s => {
+  const id = s.getAttribute('aria-labelledby');
+  const titleEl = document.getElementById(id + '-title');
+  const title = titleEl ? titleEl.textContent.trim() : '';
+  const text = s.innerText.trim();
+  const content = s.querySelector('canvas, table tbody tr, [role="row"], [role="gridcell"]');
+  const loading = '[aria-label="Loading..."], [aria-label="loading"], .MuiSkeleton-root';
+  let state = 'data';
+  if (s.querySelector('[aria-label="panel errors"], .MuiAlert-colorError')) state = 'error';
+  else if (/\\bNo data\\b|No traces/i.test(text)) state = 'no data';
+  else if (!content && s.querySelector(loading)) state = 'loading';
+  else if (!content && text === title) state = 'empty';
+  return {title, state, text: text.slice(0, 160).replace(/\\s+/g, ' ')};
+})"""
+
+
+@pytest.fixture(scope="module")
+def with_errors(stack: StackState) -> Iterator[None]:
+    """A share of shop-backend requests fails (503), so the error panels have data."""
+    url = f"{stack.url('shop-backend')}{cv.ADMIN_FAULTS_PATH}"
+    headers = {"Authorization": f"Bearer {os.environ[cv.ENV_ADMIN_TOKEN]}"}
+    httpx.put(
+        url, json={"rules": {"*": {"error_rate": ERROR_RATE}}}, headers=headers, timeout=10
+    ).raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.put(url, json={"rules": {}}, headers=headers, timeout=10).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def settled(stack: StackState, with_errors: None) -> None:
+    """Waits (bounded) until every dashboard query has data in the backends themselves, so a
+    panel found empty in the browser is the console's fault, not a slow pipeline's."""
+    root = locations.project_root()
+
+    def all_have_data() -> bool | None:
+        empty = [
+            e
+            for board in catalog.BOARDS
+            for e in live.empty_queries(
+                stack.url("prometheus"), stack.url("jaeger-query"), board, catalog.load(root, board)
+            )
+        ]
+        if empty:
+            raise AssertionError(f"{len(empty)} queries still empty, e.g. {empty[0]}")
+        return True
+
+    with contextlib.suppress(PollTimeoutError):  # the browser tests name what stayed empty
+        poll_until(all_have_data, what="data behind every panel", timeout=DATA_TIMEOUT, interval=10)
+
+
+def _titles(board: catalog.Board) -> list[str]:
+    spec = catalog.load_perses(locations.project_root(), board)["spec"]
+    refs = [
+        i["content"]["$ref"].split("/")[-1] for g in spec["layouts"] for i in g["spec"]["items"]
+    ]
+    return [spec["panels"][r]["spec"]["display"]["name"] for r in refs]
+
+
+def _panel_states(page: Page, expected: int, seen: dict[int, dict[str, str]]) -> None:
+    """Scrolls through the dashboard (Perses mounts and queries only what is near the view)
+    and records each panel's state by position; raises while any has no data yet.
+
+    Scrolling is done in the page (``scrollIntoView``): Playwright's own scrolling waits for
+    the layout to be still, which a dashboard that redraws on every answer rarely is.
+    """
+    sections = page.locator('section[data-testid="panel"]')
+    for _ in range(expected):
+        count = sections.count()
+        for i in range(count):
+            sections.nth(i).evaluate("e => e.scrollIntoView({block: 'center'})")
+            page.wait_for_timeout(150)
+        for i, state in enumerate(page.evaluate(_PANEL_STATES)):
+            if seen.get(i, {}).get("state") != "data":
+                seen[i] = state
+        if sections.count() == count:
+            break
+    if len(seen) < expected:
+        raise AssertionError(f"{len(seen)} of {expected} panels on the page")
+    pending = [s["title"] for s in seen.values() if s["state"] in ("loading", "empty", "no data")]
+    if pending:
+        raise AssertionError(f"panels without data yet: {pending}")
+
+
+def _viewport_screenshot(page: Page, name: str) -> None:
+    """The top of the page as a person first sees it (a full-page capture resizes the
+    viewport, and Perses then remounts every panel half-loaded)."""
+    page.locator("h5").first.evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(1000)
+    directory = screenshot_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=directory / f"{name}.png")
+
+
+@pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
+def test_every_dashboard_panel_renders_data_without_errors(
+    stack: StackState, settled: None, page: Page, page_events: PageEvents, board: catalog.Board
+) -> None:
+    titles = _titles(board)
+    page.goto(f"{stack.url(cv.CONSOLE)}/dashboards/{board.uid}")
+    page.wait_for_selector('section[data-testid="panel"]')
+    seen: dict[int, dict[str, str]] = {}
+    with contextlib.suppress(PollTimeoutError):  # the assertion below names each panel
+        poll_until(
+            lambda: _panel_states(page, len(titles), seen) or True,
+            what=f"{board.uid}: every panel rendered",
+            timeout=RENDER_TIMEOUT,
+            interval=2,
+        )
+    _viewport_screenshot(page, f"console-{board.uid}")
+    states = [seen[i] for i in sorted(seen)]
+    assert len(states) == len(titles), f"{board.uid}: {len(states)} panels, expected {len(titles)}"
+    failures = []
+    for title, shown in zip(titles, states, strict=True):
+        exempt = title in board.local_exempt
+        if shown["state"] == "error" or (shown["state"] != "data" and not exempt):
+            failures.append(f"{board.uid} / {title}: {shown['state']} ({shown['text']})")
+    assert not failures, "panels that did not render data:\n  " + "\n  ".join(failures)
+    page_events.assert_clean()
 
 
 def _jaeger(stack: StackState, path: str, **params: str) -> dict[str, Any]:
@@ -31,6 +163,11 @@ def _jaeger(stack: StackState, path: str, **params: str) -> dict[str, Any]:
     answer.raise_for_status()
     data: dict[str, Any] = answer.json()
     return data
+
+
+def _has_trace(stack: StackState, trace_id: str) -> bool:
+    url = f"{stack.url(cv.CONSOLE)}/api/jaeger/api/v3/traces/{trace_id}"
+    return httpx.get(url, timeout=30).status_code == httpx.codes.OK
 
 
 def _services_of(trace: dict[str, Any]) -> set[str]:
@@ -106,6 +243,44 @@ def test_trace_search_by_service_and_duration_lists_traces_that_open(
     first.click()
     page.wait_for_url("**/traces/*")
     assert cv.SHOP_FRONTEND in _open_trace(page, stack, page.url.rsplit("/", 1)[-1])
+    page_events.assert_clean()
+
+
+def test_an_exemplar_link_resolves_to_its_trace(
+    stack: StackState, settled: None, page: Page, page_events: PageEvents
+) -> None:
+    url = f"{stack.url(cv.CONSOLE)}/exemplars/{cv.DASHBOARD_APPLICATION_UID}/{EXEMPLAR_PANEL}"
+
+    def exemplar_links() -> int:
+        page.goto(url)
+        links = page.locator("[data-trace-id]")
+        links.first.wait_for(timeout=10_000)
+        return links.count()
+
+    poll_until(
+        exemplar_links,
+        what="exemplars of the request duration panel",
+        timeout=DATA_TIMEOUT,
+        interval=5,
+    )
+    shown = [
+        i
+        for i in page.locator("[data-trace-id]").evaluate_all(
+            "links => links.map(a => a.dataset.traceId)"
+        )
+        if i
+    ]
+    assert all(len(i) == 32 for i in shown), shown
+
+    def stored() -> str | None:  # the newest requests may still be in the collector's batch
+        return next((i for i in shown if _has_trace(stack, i)), None)
+
+    trace_id = poll_until(stored, what=f"one of {shown[:3]}… in Jaeger", timeout=60, interval=2)
+    link = page.locator(f'[data-trace-id="{trace_id}"]').first
+    link.click()
+    page.wait_for_url(f"**/traces/{trace_id}")
+    text = _open_trace(page, stack, trace_id)
+    assert cv.SHOP_BACKEND in text
     page_events.assert_clean()
 
 

@@ -44,9 +44,13 @@ export function ExemplarsPage(): ReactElement {
   const dashboard = useQuery(['dashboard', uid], () => fetchDashboard(uid));
   const definition = dashboard.data?.spec.panels[panel];
   const exprs = (definition?.spec.queries ?? []).map((q) => String((q.spec.plugin.spec as { query?: string }).query ?? ''));
-  const exemplars = useQuery(['exemplars', uid, panel], () => Promise.all(exprs.map(fetchExemplars)).then((all) => all.flat()), {
-    enabled: exprs.length > 0,
-  });
+  // One query failing (a threshold like vector(0.2) has no series to keep exemplars of) must
+  // not hide the others' exemplars.
+  const exemplars = useQuery(
+    ['exemplars', uid, panel],
+    () => Promise.allSettled(exprs.map(fetchExemplars)).then((all) => all.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))),
+    { enabled: exprs.length > 0 },
+  );
   if (dashboard.isLoading || exemplars.isLoading) return <CircularProgress />;
   if (!definition) return <Alert severity="error">no panel {panel} on dashboard {uid}</Alert>;
   if (exemplars.error) return <Alert severity="error">{String(exemplars.error)}</Alert>;
