@@ -163,3 +163,29 @@ def test_collector_and_grafana_reach_victorialogs_through_its_service(rendering:
     for name in ("otel-collector", "grafana"):
         container = _container(rendering.find("Deployment", name), name)
         assert _env(container)["KANSOKU_VICTORIALOGS_URL"] == url, name
+
+
+COLLECTOR = ROOT / "config" / "collector"
+# Values that change per process or per record: as stream fields they would open a stream per
+# restart or per record (VictoriaLogs' cost grows with the number of streams).
+UNBOUNDED = {"service.instance.id", "process.pid", "host.name", "k8s.pod.uid", "trace_id"}
+
+
+def _stream_fields(*layers: str) -> list[str]:
+    header = ""
+    for name in layers:
+        config = yaml.safe_load((COLLECTOR / name).read_text())
+        exporter = (config.get("exporters") or {}).get("otlp_http/victorialogs") or {}
+        header = (exporter.get("headers") or {}).get("VL-Stream-Fields", header)
+    return [f.strip() for f in header.split(",")]
+
+
+def test_cluster_streams_are_service_namespace_and_pod() -> None:
+    local = _stream_fields("collector.yaml")
+    cluster = _stream_fields("collector.yaml", "collector-kubernetes.yaml")
+    assert local == ["service.name"]
+    assert cluster == ["service.name", "k8s.namespace.name", "k8s.pod.name"]
+    layer = yaml.safe_load((COLLECTOR / "collector-kubernetes.yaml").read_text())
+    extracted = set(layer["processors"]["k8s_attributes"]["extract"]["metadata"])
+    assert set(cluster) - set(local) <= extracted, "a stream field nothing sets"
+    assert not UNBOUNDED & set(cluster)
