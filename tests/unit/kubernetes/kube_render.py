@@ -17,7 +17,8 @@ KUBERNETES = ROOT / "deploy" / "kubernetes"
 OVERLAYS = ("dev", "production")
 # The optional components are each rendered on top of the production overlay.
 WITH_SERVICEMONITORS = "production+servicemonitors"
-COMPONENTS = {WITH_SERVICEMONITORS: "servicemonitors"}
+WITH_LOKI = "production+loki"
+COMPONENTS = {WITH_SERVICEMONITORS: "servicemonitors", WITH_LOKI: "loki"}
 RENDERINGS = (*OVERLAYS, *COMPONENTS)
 
 
