@@ -8,7 +8,6 @@ scratch directory, then renames it into place, so a failed build leaves no half 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path
 from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import ToolError
+from kansoku.tools.cachelock import entry_lock
 
 Progress = Callable[[str], None]
 # What the build reads; node_modules and dist are outputs.
@@ -122,13 +122,7 @@ def install(root: Path | None = None, *, progress: Progress = _stderr) -> Path:
     entry = cache_entry(base)
     if (entry / "index.html").is_file():
         return entry
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with (entry.parent / f".{entry.name}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress("[console] another install is building it; waiting")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with entry_lock(entry, "console", progress):
         if not (entry / "index.html").is_file():
             _build(base, entry, progress)
     progress(f"[console] built into {entry}")

@@ -3,7 +3,6 @@ the per-version cache; build into the cache when allowed."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
@@ -17,6 +16,7 @@ from kansoku import conventions, locations
 from kansoku.errors import ToolError
 from kansoku.tools import build as builder
 from kansoku.tools import webui
+from kansoku.tools.cachelock import entry_lock
 from kansoku.tools.versions import Tool, Versions, load
 
 _VERSION_ARGS: dict[str, list[str]] = {
@@ -108,13 +108,7 @@ def _build_locked(tool: Tool, versions: Versions, binary: str, progress: builder
     from building into the same scratch directory.
     """
     entry = cache_entry(tool)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with (entry.parent / f".{entry.name}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress(f"[{tool.name} {tool.release}] another install is building it; waiting")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with entry_lock(entry, f"{tool.name} {tool.release}", progress):
         done = entry.is_dir() if tool.method == "files" else _cached(tool, binary) is not None
         if not done:
             builder.build(tool, versions, entry, progress)

@@ -17,7 +17,6 @@ whole ``ui:`` recipe, so changing a pin or an override builds anew.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ from kansoku import locations
 from kansoku.errors import BuildError, ConfigError, ToolError
 from kansoku.tools.build import Progress
 from kansoku.tools.build import _run_step as run_step
+from kansoku.tools.cachelock import entry_lock
 from kansoku.tools.versions import Tool, Versions
 
 # The upstream script's target for the current UI; it builds the workspace's modules first.
@@ -129,13 +129,7 @@ def install(recipe: UiRecipe, progress: Progress) -> tuple[Path, str]:
     if found:
         return found, "cache"
     entry = cache_entry(recipe)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with (entry.parent / f".{entry.name}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress(f"[{recipe.name} {recipe.tool.release}] another install is building it")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with entry_lock(entry, f"{recipe.name} {recipe.tool.release}", progress):
         if installed(recipe) is None:
             build(recipe, entry, progress)
     return entry, "built"
