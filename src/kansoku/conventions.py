@@ -321,7 +321,6 @@ LOG_FIELD_SEVERITY = "severity_text"
 LOG_FIELD_SERVICE = "service.name"
 DATASOURCE_VICTORIALOGS_UID = "victorialogs"
 DATASOURCE_VICTORIALOGS_TYPE = "victoriametrics-logs-datasource"
-CONSOLE_PROXY_VICTORIALOGS = "/api/victorialogs"  # where a console's logs panels would query
 
 # --- cluster (the control plane the manifests are tested against) ---------------------
 

@@ -20,15 +20,13 @@ def _grafana_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     """Panel title -> (expression or Jaeger search, legend) per target, in order."""
     found: dict[str, list[tuple[str, str]]] = {}
     for panel in data["panels"]:
-        if panel["type"] == "row":
+        if panel["type"] == "row" or panel["type"] in perses.UNRENDERED_KINDS:
             continue
         targets = []
         for t in panel.get("targets", []):
             if t.get("datasource", {}).get("type") == "jaeger":
                 if t["queryType"] == "search":
                     targets.append((f"jaeger:{t['service']}:{t.get('tags', '')}", ""))
-            elif t.get("datasource", {}).get("type") == cv.DATASOURCE_VICTORIALOGS_TYPE:
-                targets.append((f"logsql:{t['expr']}", ""))
             else:
                 targets.append((t["expr"], t.get("legendFormat", "")))
         found[panel["title"]] = targets
@@ -46,8 +44,6 @@ def _perses_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             spec = plugin["spec"]
             if plugin["kind"] == "JaegerTraceQuery":
                 targets.append((f"jaeger:{spec['service']}:{spec.get('tags', '')}", ""))
-            elif plugin["kind"] == "VictoriaLogsLogQuery":
-                targets.append((f"logsql:{spec['query']}", ""))
             else:
                 assert plugin["kind"] == "PrometheusTimeSeriesQuery"
                 targets.append((spec["query"], spec.get("seriesNameFormat", "")))
@@ -71,6 +67,18 @@ def test_every_panel_has_the_same_queries_in_both_renderings(board: catalog.Boar
     for title, targets in grafana.items():
         assert rendered[title] == targets, title
     assert sum(len(t) for t in grafana.values()) > len(grafana) // 2
+
+
+def test_log_panels_are_left_out_of_the_console_only() -> None:
+    """No Perses plugin reads VictoriaLogs: Grafana draws the log panels, the console skips them."""
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_APPLICATION_UID)
+    grafana = catalog.load(REPO, board)
+    logs = [p["title"] for p in grafana["panels"] if p["type"] in perses.UNRENDERED_KINDS]
+    assert logs, "the Application dashboard has a log panel in Grafana"
+    rendered = catalog.load_perses(REPO, board)["spec"]
+    names = {p["spec"]["display"]["name"] for p in rendered["panels"].values()}
+    assert not set(logs) & names
+    assert cv.DATASOURCE_VICTORIALOGS_UID not in rendered["datasources"]
 
 
 @pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)

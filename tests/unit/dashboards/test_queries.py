@@ -96,17 +96,15 @@ def test_a_multi_value_variable_is_written_as_the_logs_datasource_writes_it() ->
     assert expr == '"service.name":(a OR b) severity_number:>=17'
 
 
-def test_a_log_panel_renders_for_perses_with_the_victorialogs_datasource() -> None:
+def test_a_log_panel_is_left_out_of_the_perses_rendering() -> None:
     board = model.Dashboard("u", "t", "d", [])
     board.with_panel(logs.logs_panel("Errors", "d", logs.errors_of_service("service")))
+    steps = ((None, "green"),)
+    up = panels.stat_panel("Up", "d", [panels.query("up", "")], unit="short", steps=steps)
+    board.with_panel(up)
     data = perses.render(board)
-    [panel] = data["spec"]["panels"].values()
-    assert panel["spec"]["plugin"]["kind"] == "LogsTable"
-    [query] = panel["spec"]["queries"]
-    assert query["spec"]["plugin"]["spec"]["query"] == logs.errors_of_service("service")
-    assert data["spec"]["datasources"][cv.DATASOURCE_VICTORIALOGS_UID]["plugin"]["kind"] == (
-        "VictoriaLogsDatasource"
-    )
+    assert [p["spec"]["display"]["name"] for p in data["spec"]["panels"].values()] == ["Up"]
+    assert cv.DATASOURCE_VICTORIALOGS_UID not in data["spec"]["datasources"]
 
 
 def test_a_trace_id_cell_links_to_the_trace_and_to_its_logs() -> None:

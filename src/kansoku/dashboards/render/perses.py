@@ -5,9 +5,10 @@ units, colours, ``label_values(...)`` variables (``PrometheusLabelValuesVariable
 (one ``Grid`` layout each). Trace panels use the console's own plugins: ``JaegerTraceQuery``
 (Jaeger's API v3; no Perses plugin speaks it) feeding ``TraceTable``, and
 ``JaegerDependencyTable`` (Perses has no node-graph panel) for the dependency graph. Log
-panels use Perses's VictoriaLogs plugins (``VictoriaLogsLogQuery`` into a ``LogsTable``),
-through ``conventions.CONSOLE_PROXY_VICTORIALOGS``. Panels whose queries carry exemplars get a
-link the console resolves to the exemplars' traces.
+panels are left out (``UNRENDERED_KINDS``): no Perses plugin on npm queries VictoriaLogs or
+draws a logs table, so the console links a trace to its logs in VictoriaLogs' own UI instead
+(Grafana renders them). Panels whose queries carry exemplars get a link the console resolves
+to the exemplars' traces.
 """
 
 from __future__ import annotations
@@ -33,10 +34,6 @@ UNITS: dict[str, str] = {
 }
 COLOURS: dict[str, str] = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 PROMETHEUS_DATASOURCE = {"kind": "PrometheusDatasource", "name": cv.DATASOURCE_PROMETHEUS_UID}
-VICTORIALOGS_DATASOURCE = {
-    "kind": "VictoriaLogsDatasource",
-    "name": cv.DATASOURCE_VICTORIALOGS_UID,
-}
 TRACE_LINK = "/traces/${traceId}"  # the console's trace view (Perses fills traceId)
 EXEMPLAR_LINK = "/exemplars/{dashboard}/{panel}"
 
@@ -85,9 +82,8 @@ def _trace_query(search: model.TraceSearch) -> dict[str, Any]:
     return {"kind": "TraceQuery", "spec": {"plugin": {"kind": "JaegerTraceQuery", "spec": spec}}}
 
 
-def _log_query(query: model.LogQuery) -> dict[str, Any]:
-    spec = {"datasource": VICTORIALOGS_DATASOURCE, "query": query.expr}
-    return {"kind": "LogQuery", "spec": {"plugin": {"kind": "VictoriaLogsLogQuery", "spec": spec}}}
+# Panel kinds the console cannot draw: no Perses plugin on npm reads VictoriaLogs.
+UNRENDERED_KINDS = ("logs",)
 
 
 def _stat(panel: model.Panel) -> dict[str, Any]:
@@ -135,8 +131,6 @@ def _plugin(panel: model.Panel) -> dict[str, Any]:
         return {"kind": "Table", "spec": {"density": "compact", "columnSettings": columns}}
     if panel.kind == "traces":
         return {"kind": "TraceTable", "spec": {"links": {"trace": TRACE_LINK}}}
-    if panel.kind == "logs":
-        return {"kind": "LogsTable", "spec": {}}
     return {"kind": "JaegerDependencyTable", "spec": {}}
 
 
@@ -148,8 +142,6 @@ def panel(item: model.Panel, dashboard: str, key: str) -> dict[str, Any]:
     }
     if isinstance(item.trace_query, model.TraceSearch):
         spec["queries"] = [_trace_query(item.trace_query)]
-    elif item.log_query is not None:
-        spec["queries"] = [_log_query(item.log_query)]
     elif item.queries:
         spec["queries"] = [_prometheus(q) for q in item.queries]
     if any(q.exemplars for q in item.queries):
@@ -224,6 +216,8 @@ def _layouts(board: model.Dashboard, panels: dict[str, Any]) -> list[dict[str, A
             layouts.append({"kind": "Grid", "spec": spec})
             if isinstance(entry, model.Row):
                 continue
+        if entry.kind in UNRENDERED_KINDS:
+            continue
         key = _key(entry.title, taken)
         panels[key] = panel(entry, board.uid, key)
         x, y = grid.place(entry.width, entry.height)
@@ -247,12 +241,6 @@ def _datasources(board: model.Dashboard) -> dict[str, Any]:
             "plugin": {"kind": "PrometheusDatasource", "spec": prometheus},
         }
     }
-    if any(p.log_query is not None for p in board.panels()):
-        victorialogs = {"directUrl": cv.CONSOLE_PROXY_VICTORIALOGS}
-        found[cv.DATASOURCE_VICTORIALOGS_UID] = {
-            "default": False,
-            "plugin": {"kind": "VictoriaLogsDatasource", "spec": victorialogs},
-        }
     return found
 
 
