@@ -50,6 +50,7 @@ KILL_LOSS_BOUND = 2 * SPANS_PER_SECOND
 # The collector's own counters of what its OTLP receiver accepted (its :8888 names).
 ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
 ACCEPTED_POINTS = "otelcol_receiver_accepted_metric_points"
+ACCEPTED_LOGS = "otelcol_receiver_accepted_log_records"
 
 
 def _quiet(_line: str) -> None:
@@ -89,7 +90,9 @@ def _outage(stack: BenchStack, component: str) -> None:
     stack.supervisor.start_component(component)
 
 
-def _load(stack: BenchStack, service: str, *, spans: float, points: float) -> LoadProcess:
+def _load(
+    stack: BenchStack, service: str, *, spans: float, points: float, logs: float = 0
+) -> LoadProcess:
     return LoadProcess(
         LoadConfig(
             endpoint=stack.otlp_http,
@@ -100,6 +103,8 @@ def _load(stack: BenchStack, service: str, *, spans: float, points: float) -> Lo
             spans_per_request=100,
             spans_per_trace=10,
             points_per_request=200,
+            logs_per_second=logs,
+            logs_per_request=100,
             concurrency=1,
         )
     )
@@ -149,19 +154,9 @@ def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) 
 
 def test_no_log_record_is_lost_through_a_victorialogs_outage(fault_stack: BenchStack) -> None:
     run = _service()  # the run id: every record of this run carries it as service.name
-    load = LoadProcess(
-        LoadConfig(
-            endpoint=fault_stack.otlp_http,
-            service=run,
-            duration=OUTAGE + 12,
-            spans_per_second=0,
-            points_per_second=0,
-            logs_per_second=LOGS_PER_SECOND,
-            logs_per_request=100,
-            concurrency=1,
-        )
-    )
-    time.sleep(4)
+    before = _accepted(fault_stack, ACCEPTED_LOGS)
+    load = _load(fault_stack, run, spans=0, points=0, logs=LOGS_PER_SECOND)
+    _await_load(fault_stack, ACCEPTED_LOGS, before, 2 * LOGS_PER_SECOND)
     _outage(fault_stack, cv.VICTORIALOGS)
     result = load.result()
     assert result.logs.sent > LOGS_PER_SECOND * OUTAGE
