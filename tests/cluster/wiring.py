@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kansoku import locations
 from kansoku.cluster.controlplane import ControlPlane
 from kansoku.tools.lookup import resolve
+from kansoku.verify.poll import poll_until
 
 
 def token(plane: ControlPlane, namespace: str, account: str, into: Path) -> Path:
@@ -153,11 +154,10 @@ def exported_resources(output: Path) -> list[dict[str, Any]]:
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the collector exited while starting"
+    def listening() -> bool | None:
+        if proc.poll() is not None:
+            pytest.fail(f"the collector exited with {proc.returncode} while starting")
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"the collector did not listen on 127.0.0.1:{port}")
+            return True if sock.connect_ex(("127.0.0.1", port)) == 0 else None
+
+    poll_until(listening, what=f"the collector listening on 127.0.0.1:{port}", timeout=timeout)
