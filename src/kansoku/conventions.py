@@ -247,9 +247,8 @@ COLLECTOR_SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"
 # --- console (names owned by kansoku.console) ---
 CONSOLE = "console"
 # Same-origin paths the console's server proxies to each backend (docs/console.md says why).
-CONSOLE_PROXY_PROMETHEUS = "/api/prometheus"
-CONSOLE_PROXY_JAEGER = "/api/jaeger"
-CONSOLE_PROXY_PREFIX = "/api/"
+CONSOLE_PROXY_PREFIX = "/api/"  # /api/<backend>/<path> goes to that backend
+CONSOLE_PROXY_PROMETHEUS = CONSOLE_PROXY_PREFIX + "prometheus"
 CONSOLE_DASHBOARDS_PATH = "/dashboards"  # GET /dashboards/<uid>.json: the Perses JSON
 CONSOLE_STATUS_PATH = "/api/status"  # each component's health, what the landing page shows
 ENV_CONSOLE_ASSETS = "KANSOKU_CONSOLE_ASSETS"  # a built console (dist/) instead of the cache
@@ -273,7 +272,6 @@ LOCAL_ENVIRONMENT = "local"
 # Labels the Alertmanager routes on (config/alertmanager/alertmanager.yaml).
 LABEL_TEAM = "team"
 ALERT_WATCHDOG = "Watchdog"  # always firing: the dead man's switch
-WATCHDOG_RULE_FILE = "watchdog.yaml"
 JOB_ALERTMANAGER = "alertmanager"
 # Files beside alertmanager.yaml (relative to it) that hold receiver URLs and secrets.
 ALERTMANAGER_SECRETS_DIR = "secrets"
@@ -310,7 +308,6 @@ ENV_VICTORIALOGS_URL = "KANSOKU_VICTORIALOGS_URL"  # collector -> VictoriaLogs b
 VICTORIALOGS_UI_PATH = "/select/vmui/"  # the web UI embedded in the binary
 VICTORIALOGS_HEALTH_PATH = "/health"
 VICTORIALOGS_QUERY_PATH = "/select/logsql/query"  # LogsQL; JSON lines out
-VICTORIALOGS_OTLP_PATH = "/insert/opentelemetry/v1/logs"  # OTLP/HTTP, protobuf only
 # Log fields as VictoriaLogs stores an OTLP record: the body becomes _msg, resource and record
 # attributes keep their names (service.name, exception.type, ...).
 LOG_FIELD_MESSAGE = "_msg"

@@ -126,7 +126,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     def status() -> dict[str, Any]:
         return stack_status(settings)
 
-    @app.api_route("/api/{backend}/{path:path}", methods=["GET", "POST"])
+    @app.api_route(cv.CONSOLE_PROXY_PREFIX + "{backend}/{path:path}", methods=["GET", "POST"])
     async def proxy(backend: str, path: str, request: Request) -> Response:
         base = settings.backends.get(backend)
         if base is None:
