@@ -57,6 +57,8 @@ def test_example_passes_amtool_in_place_of_its_receiver(example: Path, tmp_path:
     config = _with_example(example, tmp_path)
     proc = amtool("check-config", str(config), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    receivers = yaml.safe_load(config.read_text(encoding="utf-8"))["receivers"]
+    assert f" - {len(receivers)} receivers" in proc.stdout, proc.stdout
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
