@@ -35,7 +35,7 @@ test: tools browser lint test-go  ## lint, Go tests, then unit and end-to-end te
 test-unit: install  ## unit tests only
 	$(RUN) pytest -m "not e2e and not cluster" $(PYTEST_ARGS)
 
-test-go:  ## Go tests of the collector components kept in collector/ (series_limit)
+test-go:  ## Go tests of the collector components kept in collector/ (series_limit, log_limit)
 	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done
 
 test-e2e: tools browser  ## end-to-end tests only

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 # otel-collector: kansoku's own collector distribution (tools/otelcol-builder.yaml, including the
-# series_limit processor of collector/serieslimitprocessor), built by the same recipe as
+# series_limit and log_limit processors of collector/), built by the same recipe as
 # `kansoku tools install` on a developer machine, so the image and local mode run one binary.
 # Build from the repository root:
 #   docker build -f deploy/docker/otel-collector.Dockerfile -t kansoku/otel-collector:0.160.0 .

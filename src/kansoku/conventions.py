@@ -243,6 +243,9 @@ ALERT_COLLECTOR_QUEUE_FULL = "CollectorQueueNearlyFull"
 ALERT_COLLECTOR_SERIES_LIMITED = "CollectorSeriesLimited"
 # The series_limit processor's counter (collector/serieslimitprocessor), as scraped from :8888.
 COLLECTOR_SERIES_DROPPED = "otelcol_processor_series_limit_dropped_data_points"
+# The log_limit processor's counters (collector/loglimitprocessor), as scraped from :8888.
+COLLECTOR_LOGS_TRUNCATED = "otelcol_processor_log_limit_truncated_log_records"
+COLLECTOR_LOG_BYTES_REMOVED = "otelcol_processor_log_limit_removed_bytes"
 
 # --- console (names owned by kansoku.console) ---
 CONSOLE = "console"
@@ -316,6 +319,8 @@ LOG_FIELD_TRACE_ID = "trace_id"
 LOG_FIELD_SPAN_ID = "span_id"
 LOG_FIELD_SEVERITY = "severity_text"
 LOG_FIELD_SERVICE = "service.name"
+# Set by the collector's log_limit processor on a record whose body it cut: the size before.
+LOG_FIELD_BODY_ORIGINAL_BYTES = "kansoku.log.body_original_bytes"
 DATASOURCE_VICTORIALOGS_UID = "victorialogs"
 DATASOURCE_VICTORIALOGS_TYPE = "victoriametrics-logs-datasource"
 

@@ -22,6 +22,7 @@ import yaml
 from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.bench import payloads, stored
+from kansoku.bench.measure import MetricsText
 from kansoku.stack import state as st
 from kansoku.verify import logsql, pipeline
 from kansoku.verify.checks import jaeger_trace
@@ -130,15 +131,15 @@ def test_grpc_garbage_and_oversize_messages_get_grpc_errors(core_stack: st.Stack
         assert oversize.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
-def _series_limit() -> int:
-    """``max_series_per_metric`` of the series_limit processor in the collector's config."""
+def _processor_setting(processor: str, key: str) -> int:
+    """One setting of a processor in the collector's config."""
     config = yaml.safe_load((locations.config_dir() / "collector" / "collector.yaml").read_text())
-    return int(config["processors"]["series_limit"]["max_series_per_metric"])
+    return int(config["processors"][processor][key])
 
 
 @pytest.mark.usefixtures("valid_alongside")
 def test_a_flood_of_100k_series_is_cut_at_the_series_limit(core_stack: st.StackState) -> None:
-    limit = _series_limit()
+    limit = _processor_setting("series_limit", "max_series_per_metric")
     service = f"kansoku-flood-{uuid.uuid4().hex[:8]}"
     bystander = f"kansoku-bystander-{uuid.uuid4().hex[:8]}"
     series_per_request, requests = 10_000, 10
@@ -214,3 +215,42 @@ def test_a_flood_of_100k_distinct_log_attribute_values_stays_one_stream(
     )
     assert (int(stats["streams"]), int(stats["values"])) == (1, total)
     assert httpx.get(victorialogs + cv.VICTORIALOGS_HEALTH_PATH, timeout=10).status_code == 200
+
+
+def _logs_truncated(collector_metrics: str) -> float:
+    return MetricsText.fetch(collector_metrics).total(cv.COLLECTOR_LOGS_TRUNCATED, field="body")
+
+
+@pytest.mark.usefixtures("valid_alongside")
+def test_a_1_mib_log_body_is_cut_to_the_limit_marked_and_counted(
+    core_stack: st.StackState,
+) -> None:
+    limit = _processor_setting("log_limit", "max_body_bytes")
+    run = f"kansoku-big-log-{uuid.uuid4().hex[:8]}"
+    original = 1024 * 1024
+    collector = core_stack.url("collector-metrics") + "/metrics"
+    before = _logs_truncated(collector)
+    big = payloads.build_logs(run, 1, message="x" * original).next()
+    assert _post(core_stack, "/v1/logs", big).status_code == 200
+    # A record within the limit, from the same run, is left whole.
+    assert _post(core_stack, "/v1/logs", payloads.build_logs(run, 1).next()).status_code == 200
+
+    victorialogs = core_stack.url("victorialogs")
+    count = stored.settle(
+        lambda: stored.victorialogs_records(victorialogs, run), 2, timeout=60, quiet=3
+    )
+    assert count == 2, f"{2 - count} of 2 records missing"
+    rows = logsql.query(
+        victorialogs,
+        f"{logsql.field_equals(cv.LOG_FIELD_SERVICE, run)} | fields {cv.LOG_FIELD_MESSAGE}, "
+        f"{logsql.quote(cv.LOG_FIELD_BODY_ORIGINAL_BYTES)}",
+        timeout=60,
+    )
+    by_size = sorted(rows, key=lambda r: len(r[cv.LOG_FIELD_MESSAGE]))
+    small, cut = by_size
+    assert cut[cv.LOG_FIELD_MESSAGE] == "x" * limit
+    assert int(cut[cv.LOG_FIELD_BODY_ORIGINAL_BYTES]) == original
+    assert small[cv.LOG_FIELD_MESSAGE] == "bench record 0"
+    assert not small.get(cv.LOG_FIELD_BODY_ORIGINAL_BYTES)
+    # Counted synchronously in the pipeline, before the collector answered.
+    assert _logs_truncated(collector) - before == 1

@@ -151,7 +151,7 @@ def test_collector_resources_match_the_architecture_document(rendering: Renderin
         "requests": {"memory": "256Mi", "cpu": "100m"},
         "limits": {"memory": "512Mi", "cpu": "500m"},
     }
-    # Our distribution: the config uses series_limit, which the contrib image does not have.
+    # Our distribution: the config uses series_limit and log_limit, which the contrib image lacks.
     # (dev side-loads it as :dev, production names its registry)
     assert container["image"].split(":")[0].endswith("kansoku/otel-collector"), container["image"]
     assert "replicas" not in collector["spec"], "the HPA owns the replica count"

@@ -98,10 +98,16 @@ def test_recipe_hash_is_the_same_for_a_checkout_elsewhere(tmp_path: Path) -> Non
 
 def test_recipe_hash_of_the_collector_carries_the_processor_digest() -> None:
     pinned = versions.load()
-    (local,) = pinned.local_modules()
-    assert local.module == "kansoku.local/collector/serieslimitprocessor"
+    local = pinned.local_modules()
+    assert [m.module for m in local] == [
+        "kansoku.local/collector/serieslimitprocessor",
+        "kansoku.local/collector/loglimitprocessor",
+    ]
     recipe = pinned.tools["otelcol"].recipe
-    assert recipe["local_modules"] == {"collector/serieslimitprocessor": local.digest}
+    assert recipe["local_modules"] == {
+        "collector/serieslimitprocessor": local[0].digest,
+        "collector/loglimitprocessor": local[1].digest,
+    }
     assert str(pinned.root) not in str(recipe)
 
 
@@ -139,9 +145,10 @@ def test_module_path_reads_a_quoted_module_line(tmp_path: Path) -> None:
     assert local_modules.module_path(go_mod) == "example.local/q"
 
 
-def test_series_limit_processor_requires_the_distributions_collector_versions() -> None:
+@pytest.mark.parametrize("directory", ["serieslimitprocessor", "loglimitprocessor"])
+def test_local_processor_requires_the_distributions_collector_versions(directory: str) -> None:
     pinned = versions.load()
-    (local,) = pinned.local_modules()
+    (local,) = [m for m in pinned.local_modules() if m.path == f"collector/{directory}"]
     go_mod = (local.directory(pinned.root) / "go.mod").read_text()
     allowed = {pinned.otelcol["core"], pinned.otelcol["stable"]}
     required = [
