@@ -148,8 +148,6 @@ def test_prometheus_discovers_the_annotated_pods(installed: Installed, tmp_path:
     plane = installed.plane
     token = wiring.token(plane, "observability", "prometheus", tmp_path)
     config = wiring.discovery_config(plane, token, tmp_path)
-    targets = wiring.discover(config, "kubernetes-pods")
-    found = {t["labels"]["pod"]: t["labels"] for t in targets if t.get("labels")}
     expected = {}
     for namespace in ("observability", "default"):
         for pod in _pods(plane, namespace):
@@ -157,6 +155,16 @@ def test_prometheus_discovers_the_annotated_pods(installed: Installed, tmp_path:
             if notes.get("prometheus.io/scrape") == "true":
                 expected[pod["metadata"]["name"]] = pod
     assert expected, "some pods are annotated for scraping"
+
+    def discovered() -> dict[str, dict[str, str]]:
+        targets = wiring.discover(config, "kubernetes-pods")
+        found = {t["labels"]["pod"]: t["labels"] for t in targets if t.get("labels")}
+        missing = sorted(set(expected) - set(found))
+        if missing:
+            raise AssertionError(f"{len(found)} pods discovered; not yet: {missing}")
+        return found
+
+    found = poll_until(discovered, what="promtool to discover the annotated pods", timeout=90)
     assert set(found) == set(expected)
     for name, pod in expected.items():
         labels, notes = found[name], pod["metadata"]["annotations"]

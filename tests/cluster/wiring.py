@@ -47,14 +47,18 @@ def discovery_config(plane: ControlPlane, token_file: Path, into: Path) -> Path:
     return path
 
 
-def discover(config: Path, job: str) -> list[dict[str, Any]]:
-    """``promtool check service-discovery``: the targets of ``job`` after relabelling."""
+def discover(config: Path, job: str, *, seconds: int = 3) -> list[dict[str, Any]]:
+    """``promtool check service-discovery``: the targets of ``job`` after relabelling.
+
+    promtool always waits its whole ``--timeout`` before it answers, so the caller asks for
+    a short round and repeats it until the targets it expects are there.
+    """
     promtool = resolve("promtool").path
     proc = subprocess.run(
-        [str(promtool), "check", "service-discovery", "--timeout=20s", str(config), job],
+        [str(promtool), "check", "service-discovery", f"--timeout={seconds}s", str(config), job],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=seconds + 60,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -84,7 +84,7 @@ def _claims_to_volumes(plane: ControlPlane) -> int:
     return made
 
 
-def _unready(obj: dict[str, Any]) -> str | None:
+def unready(obj: dict[str, Any]) -> str | None:
     """Why a workload has not rolled out yet (``None`` when it has)."""
     spec, status = obj["spec"], obj.get("status", {})
     if status.get("observedGeneration", 0) < obj["metadata"]["generation"]:
@@ -107,15 +107,22 @@ def _unready(obj: dict[str, Any]) -> str | None:
 
 def settle(plane: ControlPlane, rendering: Rendering, timeout: float = 150) -> None:
     """Wait until every workload of ``rendering`` is rolled out, binding claims meanwhile,
-    then confirm each one with ``kubectl rollout status``."""
+    then confirm them with ``kubectl rollout status``.
+
+    Each poll reads every workload in one request, and the confirmation asks once per
+    namespace: a kubectl process per workload would cost more than the rollout itself.
+    """
+    workloads = [key(w) for w in rendering.workloads()]
+    kinds = ",".join(sorted({kind.lower() for kind, _, _ in workloads}))
 
     def check() -> bool | None:
         _claims_to_volumes(plane)
+        live = {key(o): o for o in plane.get_json(kinds, "-A")["items"]} if kinds else {}
         waiting = []
-        for workload in rendering.workloads():
-            kind, namespace, name = key(workload)
-            live = plane.get_json(kind.lower(), "-n", namespace, name)
-            reason = _unready(live)
+        for workload in workloads:
+            kind, _namespace, name = workload
+            obj = live.get(workload)
+            reason = "not created yet" if obj is None else unready(obj)
             if reason:
                 waiting.append(f"{kind}/{name}: {reason}")
         if waiting:
@@ -123,17 +130,11 @@ def settle(plane: ControlPlane, rendering: Rendering, timeout: float = 150) -> N
         return True
 
     poll_until(check, what=f"the workloads of {rendering.name} to roll out", timeout=timeout)
-    for workload in rendering.workloads():
-        kind, namespace, name = key(workload)
-        plane.kubectl(
-            "rollout",
-            "status",
-            f"{kind.lower()}/{name}",
-            "-n",
-            namespace,
-            "--timeout=60s",
-            timeout=90,
-        )
+    by_namespace: dict[str, list[str]] = {}
+    for kind, namespace, name in workloads:
+        by_namespace.setdefault(namespace, []).append(f"{kind.lower()}/{name}")
+    for namespace, names in sorted(by_namespace.items()):
+        plane.kubectl("rollout", "status", *names, "-n", namespace, "--timeout=60s", timeout=90)
 
 
 def quota_headroom(plane: ControlPlane) -> list[tuple[str, str, str, str, float]]:
