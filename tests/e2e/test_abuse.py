@@ -217,8 +217,13 @@ def test_a_flood_of_100k_distinct_log_attribute_values_stays_one_stream(
     assert httpx.get(victorialogs + cv.VICTORIALOGS_HEALTH_PATH, timeout=10).status_code == 200
 
 
-def _logs_truncated(collector_metrics: str) -> float:
-    return MetricsText.fetch(collector_metrics).total(cv.COLLECTOR_LOGS_TRUNCATED, field="body")
+def _log_limit_counts(collector_metrics: str) -> tuple[float, float]:
+    """log_limit's cut bodies: records, and bytes removed."""
+    text = MetricsText.fetch(collector_metrics)
+    return (
+        text.total(cv.COLLECTOR_LOGS_TRUNCATED, field="body"),
+        text.total(cv.COLLECTOR_LOG_BYTES_REMOVED, field="body"),
+    )
 
 
 @pytest.mark.usefixtures("valid_alongside")
@@ -229,7 +234,7 @@ def test_a_1_mib_log_body_is_cut_to_the_limit_marked_and_counted(
     run = f"kansoku-big-log-{uuid.uuid4().hex[:8]}"
     original = 1024 * 1024
     collector = core_stack.url("collector-metrics") + "/metrics"
-    before = _logs_truncated(collector)
+    before = _log_limit_counts(collector)
     big = payloads.build_logs(run, 1, message="x" * original).next()
     assert _post(core_stack, "/v1/logs", big).status_code == 200
     # A record within the limit, from the same run, is left whole.
@@ -253,4 +258,5 @@ def test_a_1_mib_log_body_is_cut_to_the_limit_marked_and_counted(
     assert small[cv.LOG_FIELD_MESSAGE] == "bench record 0"
     assert not small.get(cv.LOG_FIELD_BODY_ORIGINAL_BYTES)
     # Counted synchronously in the pipeline, before the collector answered.
-    assert _logs_truncated(collector) - before == 1
+    records, removed = _log_limit_counts(collector)
+    assert (records - before[0], removed - before[1]) == (1, original - limit)
