@@ -33,7 +33,7 @@ def _go() -> str:
     return go
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def log_tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -82,9 +82,15 @@ def _run_step(
             tool.name,
             tool.module,
             step,
-            f"exit code {proc.returncode}; last lines of {log}:\n{_tail(log)}",
+            f"exit code {proc.returncode}; last lines of {log}:\n{log_tail(log)}",
         )
     progress(f"[{tool.name} {tool.release}] {step}: done in {time.monotonic() - started:.0f}s")
+
+
+def go_flags(tool: Tool, ldflags: str = "") -> list[str]:
+    """``-trimpath``, the tool's build tags and ``-ldflags`` (symbols and DWARF left out)."""
+    tags = [f"-tags={','.join(tool.tags)}"] if tool.tags else []
+    return ["-trimpath", *tags, f"-ldflags=-s -w {ldflags}".strip()]
 
 
 def _package(tool: Tool, package: str) -> str:
@@ -101,8 +107,7 @@ def _build_prometheus_like(
         argv = [
             go,
             "install",
-            "-trimpath",
-            f"-ldflags=-s -w {tool.ldflags}".strip(),
+            *go_flags(tool, tool.ldflags),
             f"{_package(tool, package)}@{tool.version}",
         ]
         _run_step(
@@ -133,8 +138,7 @@ def _build_in_wrapper(tool: Tool, work: Path, out_dir: Path, log: Path, progress
             [
                 go,
                 "build",
-                "-trimpath",
-                f"-ldflags=-s -w {tool.ldflags}".strip(),
+                *go_flags(tool, tool.ldflags),
                 "-o",
                 str(out_dir / binary),
                 _package(tool, package),
@@ -231,7 +235,7 @@ def _build_collector(
     _run_step(
         tool,
         "go build",
-        [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(out_dir / binary), "."],
+        [go, "build", *go_flags(tool), "-o", str(out_dir / binary), "."],
         src,
         log,
         progress,

@@ -36,6 +36,7 @@ class Tool:
     also: tuple[str, ...] = ()  # further modules the wrapper requires at ``version``
     local_replaces: str = ""  # version the module's local-folder replaces are pointed at
     data: tuple[str, ...] = ()  # folders of the module copied next to the binaries
+    tags: tuple[str, ...] = ()  # Go build tags (``go build -tags``)
     recipe: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # The ``ui:`` section (a web UI built from the module's source, see tools/webui.py); kept
     # out of ``recipe``, so a UI pin never rebuilds the binaries.
@@ -157,6 +158,7 @@ def _go_tool(name: str, section: Any, file: str) -> Tool:
         also=tuple(_strings(section, "also", name, file)),
         local_replaces=str(section.get("local-replaces", "")),
         data=tuple(_strings(section, "data", name, file)),
+        tags=tuple(_strings(section, "tags", name, file)),
     )
 
 
@@ -167,7 +169,9 @@ def _strings(section: dict[str, Any], key: str, name: str, file: str) -> list[st
     return list(value)
 
 
-def _collector_tool(otelcol: dict[str, Any], components: dict[str, list[Component]]) -> Tool:
+def _collector_tool(
+    otelcol: dict[str, Any], components: dict[str, list[Component]], file: str
+) -> Tool:
     """The collector distribution; its recipe carries the digest of each local component."""
     digests = {m.path: m.digest for m in _local_modules(components)}
     return Tool(
@@ -178,6 +182,7 @@ def _collector_tool(otelcol: dict[str, Any], components: dict[str, list[Componen
         binaries={otelcol["name"]: "."},
         method="collector-builder",
         recipe={**otelcol, "local_modules": digests},
+        tags=tuple(_strings(otelcol, "tags", "otelcol", file)),
     )
 
 
@@ -199,7 +204,7 @@ def load(path: Path | None = None, root: Path | None = None) -> Versions:
     for key in ("release", "builder", "core", "stable", "contrib", "name"):
         _require(otelcol, key, "otelcol", file)
     components = collector_components(otelcol, root, file)
-    tools["otelcol"] = _collector_tool(otelcol, components)
+    tools["otelcol"] = _collector_tool(otelcol, components, file)
     return Versions(tools=tools, otelcol=otelcol, components=components, root=root)
 
 
