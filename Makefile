@@ -29,7 +29,10 @@ tools-stack: install  ## build only what 'kansoku up' runs (no test-only tools)
 up: tools-stack  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
 	$(RUN) kansoku up
 
-test: tools browser lint test-go  ## lint, Go tests, then unit and end-to-end tests against the real binaries
+# The control plane is not built first: the cluster tests run last and pytest builds it beside the
+# other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
+test: tools-stack browser lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
+	$(RUN) kansoku tools install kustomize
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only

@@ -75,17 +75,26 @@ def tools() -> None:
     help="Only what 'kansoku up' runs: the stack's binaries, their web UIs and the console "
     "(not the test-only tools such as the Kubernetes control plane).",
 )
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Only the control plane the cluster tests start: etcd, the Kubernetes binaries, "
+    "kwok and the CRDs they apply.",
+)
 @handle_errors
-def tools_install(binaries: tuple[str, ...], stack: bool) -> None:
+def tools_install(binaries: tuple[str, ...], stack: bool, cluster: bool) -> None:
     """Build the pinned BINARIES (default: all, the web UIs such as prometheus-ui, and the
     console) that are missing into the cache; 'console' builds the console's web app."""
+    from kansoku.cluster import controlplane, crds
     from kansoku.console import assets
 
+    if sum((bool(binaries), stack, cluster)) > 1:
+        raise KansokuError("give one of BINARIES, --stack or --cluster")
     if stack:
-        if binaries:
-            raise KansokuError("give either BINARIES or --stack, not both")
         uis = tuple(r.name for r in webui.recipes(versions.load()))
         binaries = (*components.needed_binaries(), *uis, cv.CONSOLE)
+    if cluster:
+        binaries = (*controlplane.TOOLS, *crds.TOOLS)
     rows = []
     go_binaries = tuple(b for b in binaries if b != cv.CONSOLE)
     if go_binaries or not binaries:

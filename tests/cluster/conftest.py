@@ -27,7 +27,7 @@ def kustomize() -> Path:
 
 
 @pytest.fixture(scope="session")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+def plane(tmp_path_factory: pytest.TempPathFactory, cluster_tools: None) -> Iterator[ControlPlane]:
     cluster = ControlPlane(tmp_path_factory.mktemp("cluster"))
     cluster.start(binaries())
     try:

@@ -31,6 +31,7 @@ from kansoku.stack.supervisor import Report, Supervisor
 from kansoku.tools import lookup
 
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+TOOLS = (*BINARIES, "kwok")  # what ``binaries()`` resolves
 
 
 def free_port() -> int:
@@ -42,7 +43,7 @@ def free_port() -> int:
 
 def binaries() -> dict[str, Path]:
     """Every control-plane binary, including kwok; missing ones are a ToolError."""
-    return {name: lookup.resolve(name).path for name in (*BINARIES, "kwok")}
+    return {name: lookup.resolve(name).path for name in TOOLS}
 
 
 @dataclass

@@ -31,6 +31,7 @@ BUILT_IN_GROUPS = {
 SOURCES = {
     "monitoring.coreos.com": ("prometheus-operator-crds", "example/prometheus-operator-crd"),
 }
+TOOLS = tuple(sorted({entry for entry, _ in SOURCES.values()}))
 
 
 def _group(api_version: str) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, shop_slos
 
+from conftest import REPO, shop_slos
 from kansoku.slo import loader, output, pipeline
 from kansoku.slo.command import slo as slo_command
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, shop_slos
 
+from conftest import REPO, shop_slos
 from kansoku import conventions as cv
 from kansoku.errors import ConfigError
 from kansoku.slo import loader, pipeline, validate

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import one_slo
 
+from conftest import one_slo
 from kansoku.errors import ConfigError
 from kansoku.slo import loader, validate
 

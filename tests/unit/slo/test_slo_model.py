@@ -5,8 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from conftest import shop_slos
 
+from conftest import shop_slos
 from kansoku.slo import model
 from kansoku.slo.model import History
 

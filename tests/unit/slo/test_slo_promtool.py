@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from kansoku.slo import pipeline, promtool
 
 GOLDEN = REPO / "tests" / "golden" / "slo"

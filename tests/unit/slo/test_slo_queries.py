@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from conftest import shop_slos
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import shop_slos
 from kansoku import conventions as cv
 from kansoku.slo import promql, rules
 from kansoku.slo.spec import decimal_literal

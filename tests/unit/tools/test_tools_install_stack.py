@@ -1,4 +1,5 @@
-"""``kansoku tools install --stack`` asks for what ``kansoku up`` runs, and nothing test-only."""
+"""``kansoku tools install --stack`` asks for what ``kansoku up`` runs, and nothing test-only;
+``--cluster`` for the control plane the cluster tests start, and nothing else."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ from kansoku.stack import components
 from kansoku.tools import lookup
 
 
-def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def _record(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     asked: list[str] = []
 
     def fake_install(names: Sequence[str] = (), **_: object) -> list[lookup.Resolved]:
@@ -30,6 +29,13 @@ def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
 
     monkeypatch.setattr(lookup, "install", fake_install)
     monkeypatch.setattr(assets, "install", fake_console)
+    return asked
+
+
+def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked = _record(monkeypatch, tmp_path)
     result = CliRunner().invoke(cli.cli, ["tools", "install", "--stack"])
     assert result.exit_code == 0, result.output
     assert set(components.needed_binaries()) <= set(asked)
@@ -38,7 +44,29 @@ def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
         assert test_only not in asked
 
 
-def test_install_stack_refuses_names_beside_it() -> None:
-    result = CliRunner().invoke(cli.cli, ["tools", "install", "--stack", "kwok"])
+def test_install_cluster_asks_for_the_control_plane_kwok_and_the_crds_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked = _record(monkeypatch, tmp_path)
+    result = CliRunner().invoke(cli.cli, ["tools", "install", "--cluster"])
+    assert result.exit_code == 0, result.output
+    assert sorted(asked) == sorted(
+        [
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kubectl",
+            "kwok",
+            "prometheus-operator-crds",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["--stack", "kwok"], ["--cluster", "kwok"], ["--stack", "--cluster"]]
+)
+def test_install_refuses_two_selections_at_once(args: list[str]) -> None:
+    result = CliRunner().invoke(cli.cli, ["tools", "install", *args])
     assert result.exit_code != 0
-    assert "either BINARIES or --stack" in result.output
+    assert "give one of BINARIES, --stack or --cluster" in result.output

@@ -1,0 +1,60 @@
+"""The order of the whole run, and the control plane's build beside it.
+
+The cluster tests run last. When they are collected, ``kansoku tools install --cluster`` is
+started at once in the background at the lowest priority (``kansoku.tools.background``): on a
+cold cache the control plane builds while the other tests run, and the cluster tests wait
+for it (``cluster_tools``), reporting its progress. On a warm cache it finds everything and
+ends in a second or two. A failed build fails the cluster tests with the end of its log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kansoku.cluster import controlplane, crds
+from kansoku.tools.background import BackgroundInstall
+
+BUILD_LOG = Path(__file__).resolve().parents[1] / "test-artifacts" / "cluster-tools-build.log"
+_INSTALL = pytest.StashKey[BackgroundInstall]()
+
+
+def _is_cluster(item: pytest.Item) -> bool:
+    return item.get_closest_marker("cluster") is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_is_cluster)  # stable: every other test keeps its order, cluster ones last
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(_is_cluster(item) for item in session.items):
+        install = BackgroundInstall((*controlplane.TOOLS, *crds.TOOLS), BUILD_LOG)
+        install.start()
+        session.config.stash[_INSTALL] = install
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    install = config.stash.get(_INSTALL, None)
+    if install is not None:
+        install.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_tools(request: pytest.FixtureRequest) -> None:
+    """The control plane's binaries and CRDs are in the cache (built beside the other tests
+    when they were missing)."""
+    install = request.config.stash.get(_INSTALL, None)
+    if install is None:
+        return
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def progress(message: str) -> None:
+        if reporter is None or capture is None:
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(message)
+
+    install.wait(progress)

@@ -1,0 +1,52 @@
+"""A background install runs ``kansoku tools install`` in a child process: its failure is a
+ToolError with the end of its log, and ``stop`` ends it."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from kansoku.errors import ToolError
+from kansoku.tools.background import BackgroundInstall
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_a_failed_install_is_a_tool_error_with_its_log(tmp_path: Path) -> None:
+    install = BackgroundInstall(["no-such-tool"], tmp_path / "build.log")
+    install.start()
+    with pytest.raises(ToolError, match="no pinned binary named no-such-tool") as caught:
+        install.wait(progress=lambda _: None)
+    assert "exit code 3" in str(caught.value)
+
+
+def test_a_finished_install_returns_and_keeps_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kwok = _script(tmp_path / "kwok", "echo 'kwok version v0.8.0'")
+    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
+    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
+    install.start()
+    install.wait(progress=lambda _: None)
+    assert str(kwok) in (tmp_path / "build.log").read_text()
+
+
+def test_stop_ends_an_install_still_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The version check of this "binary" takes 20 s (lookup's timeout), so the install runs.
+    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
+    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
+    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
+    install.start()
+    install.stop()
+    assert install.process is not None
+    assert install.process.returncode is not None
+    assert install.process.returncode < 0  # ended by a signal, not finished
