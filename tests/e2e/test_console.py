@@ -69,14 +69,15 @@ def settled(stack: StackState, with_errors: None) -> None:
     """Waits (bounded) until every dashboard query has data in the backends themselves, so a
     panel found empty in the browser is the console's fault, not a slow pipeline's."""
     root = locations.project_root()
+    urls = live.LiveUrls(
+        stack.url("prometheus"), stack.url("jaeger-query"), stack.url("victorialogs")
+    )
 
     def all_have_data() -> bool | None:
         empty = [
             e
             for board in catalog.BOARDS
-            for e in live.empty_queries(
-                stack.url("prometheus"), stack.url("jaeger-query"), board, catalog.load(root, board)
-            )
+            for e in live.empty_queries(urls, board, catalog.load(root, board))
         ]
         if empty:
             raise AssertionError(f"{len(empty)} queries still empty, e.g. {empty[0]}")
@@ -94,19 +95,27 @@ def _titles(board: catalog.Board) -> list[str]:
     return [spec["panels"][r]["spec"]["display"]["name"] for r in refs]
 
 
+# One pass down the page in the page itself: one round trip instead of one per panel.
+_SCROLL_THROUGH = """async (pause) => {
+  const sections = [...document.querySelectorAll('section[data-testid="panel"]')];
+  for (const s of sections) {
+    s.scrollIntoView({block: 'center'});
+    await new Promise(done => setTimeout(done, pause));
+  }
+  return sections.length;
+}"""
+
+
 def _panel_states(page: Page, expected: int, seen: dict[int, dict[str, str]]) -> None:
     """Scrolls through the dashboard (Perses mounts and queries only what is near the view)
-    and records each panel's state by position; raises while any has no data yet.
+    until no new panel appears, recording each panel's best state so far.
 
     Scrolling is done in the page (``scrollIntoView``): Playwright's own scrolling waits for
     the layout to be still, which a dashboard that redraws on every answer rarely is.
     """
     sections = page.locator('section[data-testid="panel"]')
     for _ in range(expected):
-        count = sections.count()
-        for i in range(count):
-            sections.nth(i).evaluate("e => e.scrollIntoView({block: 'center'})")
-            page.wait_for_timeout(150)
+        count = page.evaluate(_SCROLL_THROUGH, 150)
         for i, state in enumerate(page.evaluate(_PANEL_STATES)):
             if seen.get(i, {}).get("state") != "data":
                 seen[i] = state
@@ -134,7 +143,11 @@ def test_every_dashboard_panel_renders_data_without_errors(
     stack: StackState, settled: None, page: Page, page_events: PageEvents, board: catalog.Board
 ) -> None:
     titles = _titles(board)
-    page.goto(f"{stack.url(cv.CONSOLE)}/dashboards/{board.uid}")
+    # Auto-refresh off, as a person may set it: with its 30 s refresh a dashboard of 24 panels
+    # is more work than the page gets done on a busy two-core machine, and it falls behind
+    # for good (a pass down the Overview took 81 s and then never ended, beside two busy CPU
+    # loops; with refresh off, 3.6 s every time). Every panel still queries when it mounts.
+    page.goto(f"{stack.url(cv.CONSOLE)}/dashboards/{board.uid}?refresh=0s")
     page.wait_for_selector('section[data-testid="panel"]')
     seen: dict[int, dict[str, str]] = {}
     with contextlib.suppress(PollTimeoutError):  # the assertion below names each panel

@@ -39,6 +39,7 @@ browser = _harness()
 )
 def test_loopback_and_networkless_urls_are_allowed(url: str) -> None:
     assert browser.is_loopback_url(url)
+    assert not browser.OUTSIDE.match(url)  # the pattern the routes use agrees
 
 
 @pytest.mark.parametrize(
@@ -53,10 +54,14 @@ def test_loopback_and_networkless_urls_are_allowed(url: str) -> None:
         "http://127.0.0.1.example.com/",
         "ws://outside.invalid/socket",
         "http:///no-host",
+        "http://127.0.0.1@10.0.0.1/",  # user info: the host is 10.0.0.1
+        "http://127.0.0.256/",  # not an address, so a name
+        "http://127.0.0.1.:80/",
     ],
 )
 def test_outside_hosts_are_refused(url: str) -> None:
     assert not browser.is_loopback_url(url)
+    assert browser.OUTSIDE.match(url)  # the pattern the routes use agrees
 
 
 def test_screenshot_dir_follows_the_environment(
