@@ -85,7 +85,6 @@ def tools() -> None:
 def tools_install(binaries: tuple[str, ...], stack: bool, cluster: bool) -> None:
     """Build the pinned BINARIES (default: all, the web UIs such as prometheus-ui, and the
     console) that are missing into the cache; 'console' builds the console's web app."""
-    from kansoku.cluster import controlplane, crds
     from kansoku.console import assets
 
     if sum((bool(binaries), stack, cluster)) > 1:
@@ -94,6 +93,8 @@ def tools_install(binaries: tuple[str, ...], stack: bool, cluster: bool) -> None
         uis = tuple(r.name for r in webui.recipes(versions.load()))
         binaries = (*components.needed_binaries(), *uis, cv.CONSOLE)
     if cluster:
+        from kansoku.cluster import controlplane, crds
+
         binaries = (*controlplane.TOOLS, *crds.TOOLS)
     rows = []
     go_binaries = tuple(b for b in binaries if b != cv.CONSOLE)

@@ -16,7 +16,8 @@ from kansoku.stack import components
 from kansoku.tools import lookup
 
 
-def _record(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+def _asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> list[str]:
+    """What ``kansoku tools install ARGS`` asked to install (the installs are recorded only)."""
     asked: list[str] = []
 
     def fake_install(names: Sequence[str] = (), **_: object) -> list[lookup.Resolved]:
@@ -29,15 +30,15 @@ def _record(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 
     monkeypatch.setattr(lookup, "install", fake_install)
     monkeypatch.setattr(assets, "install", fake_console)
+    result = CliRunner().invoke(cli.cli, ["tools", "install", *args])
+    assert result.exit_code == 0, result.output
     return asked
 
 
 def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    asked = _record(monkeypatch, tmp_path)
-    result = CliRunner().invoke(cli.cli, ["tools", "install", "--stack"])
-    assert result.exit_code == 0, result.output
+    asked = _asked(monkeypatch, tmp_path, "--stack")
     assert set(components.needed_binaries()) <= set(asked)
     assert {"prometheus-ui", cv.CONSOLE} <= set(asked)
     for test_only in ("kube-apiserver", "etcd", "kwok", "kubectl", "kustomize"):
@@ -47,9 +48,7 @@ def test_install_stack_asks_for_the_stack_its_uis_and_the_console(
 def test_install_cluster_asks_for_the_control_plane_kwok_and_the_crds_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    asked = _record(monkeypatch, tmp_path)
-    result = CliRunner().invoke(cli.cli, ["tools", "install", "--cluster"])
-    assert result.exit_code == 0, result.output
+    asked = _asked(monkeypatch, tmp_path, "--cluster")
     assert sorted(asked) == sorted(
         [
             "etcd",
