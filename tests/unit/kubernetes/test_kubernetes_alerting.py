@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from kube_render import ROOT, Rendering
-from test_kubernetes_networkpolicy import Endpoint, _allowed, _namespace_labels
+
+from kansoku.cluster.networkpolicy import Endpoint, allowed, namespace_labels
 
 ALERTMANAGER = ROOT / "config" / "alertmanager"
 
@@ -168,12 +169,12 @@ def test_peers_gossip_with_each_other_and_nobody_else(renderings: dict[str, Rend
     """The matrix has one endpoint per workload; here two replicas of Alertmanager."""
     rendering = renderings["production"]
     policies = rendering.of_kind("NetworkPolicy")
-    ns = _namespace_labels(rendering)
+    ns = namespace_labels(rendering.objects)
     labels = _statefulset(rendering)["spec"]["template"]["metadata"]["labels"]
     one = Endpoint("alertmanager-0", "observability", labels, (), "10.244.2.1")
     two = Endpoint("alertmanager-1", "observability", labels, (), "10.244.2.2")
     other = Endpoint("grafana", "observability", {"app.kubernetes.io/name": "grafana"}, (), "1.1")
     for port in ("9094/TCP", "9094/UDP"):
-        assert _allowed("out", one, two, port, policies, ns)
-        assert _allowed("in", two, one, port, policies, ns)
-        assert not _allowed("in", two, other, port, policies, ns)
+        assert allowed("out", one, two, port, policies, ns)
+        assert allowed("in", two, one, port, policies, ns)
+        assert not allowed("in", two, other, port, policies, ns)
