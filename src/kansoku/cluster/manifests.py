@@ -27,6 +27,9 @@ class Target:
     name: str
     overlay: str
     component: str | None = None
+    # A component kept outside deploy/kubernetes/components (one only tests apply): its
+    # directory, used instead of ``component``.
+    component_dir: Path | None = None
 
 
 @dataclass
@@ -44,6 +47,16 @@ class Rendering:
     def keys(self) -> set[tuple[str, str, str]]:
         """``(kind, namespace, name)`` of every object."""
         return {key(o) for o in self.objects}
+
+
+# The dev overlay less Grafana (AGPL, so no image of it is built), as the real-node tests
+# apply it. The component is for tests only and lives with them, not under deploy/.
+WITHOUT_GRAFANA_COMPONENT = Path("tests", "cluster", "components", "without-grafana")
+
+
+def without_grafana(root: Path) -> Target:
+    """The dev overlay plus the test-only component removing Grafana (``root``: the checkout)."""
+    return Target("dev+without-grafana", "dev", component_dir=root / WITHOUT_GRAFANA_COMPONENT)
 
 
 def key(obj: dict[str, Any]) -> tuple[str, str, str]:
@@ -66,19 +79,23 @@ def targets(kubernetes: Path) -> list[Target]:
 def _kustomization_dir(kubernetes: Path, target: Target, scratch: Path) -> Path:
     """The directory to build: the overlay itself, or a small overlay adding the component."""
     overlay = kubernetes / "overlays" / target.overlay
-    if target.component is None:
+    component = target.component_dir
+    if component is None and target.component is not None:
+        component = kubernetes / "components" / target.component
+    if component is None:
         return overlay
     user = scratch / target.name
     user.mkdir(parents=True, exist_ok=True)
     # Kustomize refuses absolute paths to other kustomizations: refer to them relatively.
     rel = Path(os.path.relpath(kubernetes, user))
+    component_rel = Path(os.path.relpath(component, user))
     user.joinpath("kustomization.yaml").write_text(
         yaml.safe_dump(
             {
                 "apiVersion": "kustomize.config.k8s.io/v1beta1",
                 "kind": "Kustomization",
                 "resources": [str(rel / "overlays" / target.overlay)],
-                "components": [str(rel / "components" / target.component)],
+                "components": [str(component_rel)],
             }
         )
     )

@@ -21,6 +21,8 @@ from kube_render import (
     parse,
 )
 
+from kansoku import locations
+from kansoku.cluster import manifests
 from kansoku.tools.lookup import resolve
 
 
@@ -64,3 +66,11 @@ def rendering(request: pytest.FixtureRequest, renderings: dict[str, Rendering]) 
 @pytest.fixture(params=OVERLAYS)
 def overlay(request: pytest.FixtureRequest, renderings: dict[str, Rendering]) -> Rendering:
     return renderings[request.param]
+
+
+@pytest.fixture(scope="session")
+def without_grafana(kustomize: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendering:
+    """The dev overlay less Grafana, rendered as the real-node tests render it."""
+    target = manifests.without_grafana(locations.project_root())
+    out = manifests.render(kustomize, KUBERNETES, target, tmp_path_factory.mktemp("real-node"))
+    return parse(out.name, out.text)

@@ -108,6 +108,14 @@ def test_the_policies_reproduce_the_expected_column_of_the_matrix(
     assert seen == probe.allowed, f"{probe.flow}: expected allowed={probe.allowed} ({probe.why})"
 
 
+def test_the_real_node_rendering_reproduces_the_matrix(without_grafana: Rendering) -> None:
+    """The dev overlay less Grafana, Grafana's side played by a pod with its labels."""
+    actual = reachability(without_grafana.objects)
+    assert actual == INTENDED, sorted(actual ^ INTENDED)
+    wrong = [p.flow for p in MATRIX if (p.flow in actual) != p.allowed]
+    assert not wrong, wrong
+
+
 def test_the_matrix_has_both_answers_and_names_real_pods(renderings: dict[str, Rendering]) -> None:
     """Not vacuous: rows of both kinds, every destination a rendered pod with that port."""
     assert {p.allowed for p in MATRIX} == {True, False}

@@ -80,3 +80,47 @@ def test_servicemonitors_select_existing_service_ports(renderings: dict[str, Ren
 def test_servicemonitors_are_only_in_the_component(renderings: dict[str, Rendering]) -> None:
     for name in ("dev", "production"):
         assert not renderings[name].of_kind("ServiceMonitor")
+
+
+GRAFANA_OBJECTS = {
+    ("Deployment", "grafana"),
+    ("Service", "grafana"),
+    ("ServiceAccount", "grafana"),
+    ("ConfigMap", "grafana-datasources"),
+    ("ConfigMap", "grafana-dashboard-providers"),
+    ("ConfigMap", "grafana-dashboards"),
+}
+
+
+def _keys(rendering: Rendering) -> set[tuple[str, str]]:
+    """(kind, name) of every object, generated ConfigMaps without their content hash."""
+    out = set()
+    for o in rendering.objects:
+        name = o["metadata"]["name"]
+        if o["kind"] == "ConfigMap":
+            name = name.rsplit("-", 1)[0]
+        out.add((o["kind"], name))
+    return out
+
+
+def test_the_real_node_rendering_is_the_dev_overlay_less_grafana(
+    renderings: dict[str, Rendering], without_grafana: Rendering
+) -> None:
+    dev = renderings["dev"]
+    assert _keys(dev) >= GRAFANA_OBJECTS
+    assert _keys(without_grafana) == _keys(dev) - GRAFANA_OBJECTS
+    # Grafana's NetworkPolicies stay: a pod with its labels gets the policies Grafana would.
+    policies = {o["metadata"]["name"] for o in without_grafana.of_kind("NetworkPolicy")}
+    assert {"grafana", "grafana-plugin-download"} <= policies
+    same = {
+        (o["kind"], o["metadata"]["name"]): o
+        for o in dev.objects
+        if (o["kind"], o["metadata"]["name"]) not in GRAFANA_OBJECTS
+    }
+    for obj in without_grafana.objects:
+        assert obj == same[(obj["kind"], obj["metadata"]["name"])], obj["metadata"]["name"]
+
+
+def test_the_real_node_rendering_validates_against_the_schemas(without_grafana: Rendering) -> None:
+    for obj in without_grafana.objects:
+        kubernetes_validate.validate(obj, SCHEMA_VERSIONS[-1], strict=True)
