@@ -132,3 +132,35 @@ def test_the_agent_dials_its_kubelet_by_address(rendering: Rendering) -> None:
     variable = _ENV_WITHOUT_DEFAULT.search(endpoint)
     assert variable, endpoint
     assert _env(container)[variable.group(1)] == {"fieldRef": {"fieldPath": "status.hostIP"}}
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", duration)
+    assert match, duration
+    return float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[match.group(2)]
+
+
+def test_a_deleted_collector_pod_drains_before_it_stops(rendering: Rendering) -> None:
+    """The persistent queue is not drained on shutdown and its emptyDir dies with the pod:
+    the preStop sleep outlasts the clients' connections (max_connection_age and its grace),
+    one batch timeout and one and a half WAL intervals, and the grace period leaves the
+    shutdown its own 30 s after it."""
+    (spec, container) = next(
+        (spec, c)
+        for where, spec, c in _containers(rendering)
+        if where == "Deployment/otel-collector"
+    )
+    files = _files(rendering, spec, container)
+    base = yaml.safe_load(files["/etc/otelcol/collector.yaml"])
+    layer = yaml.safe_load(files["/etc/otelcol/collector-kubernetes.yaml"])
+    server = layer["receivers"]["otlp"]["protocols"]["grpc"]["keepalive"]["server_parameters"]
+    wal = base["exporters"]["prometheus_remote_write"]["wal"]
+    needed = (
+        _seconds(server["max_connection_age"])
+        + _seconds(server["max_connection_age_grace"])
+        + _seconds(base["processors"]["batch"]["timeout"])
+        + 1.5 * _seconds(wal["truncate_frequency"])
+    )
+    sleep = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert sleep >= needed, (sleep, needed)
+    assert spec["terminationGracePeriodSeconds"] >= sleep + 30
