@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from kansoku.bench import capacity, footprint, overhead, startup
+from kansoku.bench import capacity, clusterfigures, footprint, overhead, startup
 from kansoku.bench.report import ScenarioResult, write_json
 from kansoku.errors import KansokuError
 
@@ -162,3 +162,25 @@ def bench_overhead(
 def bench_all(duration: float | None, output: Path | None) -> None:
     """Every scenario in turn (about 10 minutes with the default durations)."""
     _run(list(SCENARIOS.items()), duration, output)
+
+
+@bench.command("cluster")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Of the running real node (its API server on 127.0.0.0/8), images imported.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=60.0, max=3600.0),
+    default=clusterfigures.ClusterOptions.duration,
+    show_default=True,
+    help="Seconds of the shop's load; the collector's HPA is watched meanwhile.",
+)
+@output_option
+def bench_cluster(kubeconfig: Path, duration: float, output: Path | None) -> None:
+    """The dev overlay less Grafana on the real node: apply to all Ready, each container's
+    working set idle and under load against its request and limit, the HPA's reaction."""
+    opts = clusterfigures.ClusterOptions(kubeconfig, duration=duration)
+    _run([("cluster", lambda _d: clusterfigures.run(opts, _progress))], duration, output)

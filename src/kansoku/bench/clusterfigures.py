@@ -1,0 +1,174 @@
+"""``bench cluster``: the dev overlay (less Grafana) on the real node, timed and weighed.
+
+Against a running one-node cluster with real containers and the images already imported
+(reached through its loopback API server forwarder), it measures:
+
+- apply to every workload Ready (target 60 s on the 2-core reference machine);
+- every container's working set, idle (load generator scaled to 0) and under the shop's
+  load (load generator scaled up), against its memory request and limit, and its CPU;
+- the collector HPA's reaction: from the load's start to desiredReplicas above the minimum,
+  and to that many replicas Ready (needs metrics-server).
+
+The load is the shop's own: loadgen -> shop-frontend -> shop-backend, every signal through
+the collector, all inside the cluster.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kansoku import locations
+from kansoku.bench import kube, workingset
+from kansoku.bench.report import Row, ScenarioResult
+from kansoku.cluster import manifests
+from kansoku.errors import StackError
+from kansoku.stack.supervisor import Report
+from kansoku.tools.lookup import resolve
+from kansoku.verify.poll import PollTimeoutError, poll_until
+
+TARGET_READY_SECONDS = 60.0
+RECEIVERS = ("default", "page", "ticket", "shop-page", "shop-ticket", "watchdog")
+SHOP = "default"
+STACK = "observability"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    kubeconfig: Path
+    settle: float = 30.0  # after a change of load, before the first sample
+    window: float = 30.0  # between the two samples of a phase (CPU is their difference)
+    duration: float = 180.0  # of load; the HPA is watched meanwhile
+    loadgen_replicas: int = 3
+    loadgen_users: int = 20  # per replica
+    ready_timeout: float = 600.0
+
+
+def rendering(scratch: Path) -> list[dict[str, Any]]:
+    """The dev overlay plus the component leaving Grafana out, rendered as the tests do."""
+    root = locations.project_root()
+    target = manifests.without_grafana(root)
+    kubernetes = root / "deploy" / "kubernetes"
+    return manifests.render(resolve("kustomize").path, kubernetes, target, scratch).objects
+
+
+def receivers_secret() -> dict[str, Any]:
+    """The Secret Alertmanager needs before it starts; every URL on the pod's loopback."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "alertmanager-receivers", "namespace": STACK},
+        "stringData": {f"{r}-webhook-url": f"http://127.0.0.1:9/{r}" for r in RECEIVERS},
+    }
+
+
+def _apply_until_ready(
+    cluster: kube.Kubectl, objects: list[dict[str, Any]], options: ClusterOptions
+) -> float:
+    started = time.monotonic()
+    namespaces = [o for o in objects if o["kind"] == "Namespace"]
+    kube.apply(cluster, [*namespaces, receivers_secret()])
+    kube.apply(cluster, [o for o in objects if o["kind"] != "Namespace"])
+
+    def ready() -> bool:
+        waiting = kube.waiting_workloads(cluster, objects)
+        if waiting:
+            raise StackError("; ".join(waiting))
+        return True
+
+    try:
+        poll_until(ready, what="every workload Ready", timeout=options.ready_timeout, interval=1)
+    except PollTimeoutError as exc:
+        raise StackError(str(exc)) from None
+    return time.monotonic() - started
+
+
+def _set_load(cluster: kube.Kubectl, replicas: int, users: int) -> None:
+    if replicas:
+        cluster.kubectl(
+            "set", "env", "deployment/loadgen", "-n", SHOP, f"KANSOKU_LOADGEN_USERS={users}"
+        )
+    cluster.kubectl("scale", "deployment/loadgen", "-n", SHOP, f"--replicas={replicas}")
+
+
+def _phase(cluster: kube.Kubectl, name: str, options: ClusterOptions, report: Report) -> list[Row]:
+    report(f"{name}: settling {options.settle:.0f}s, sampling over {options.window:.0f}s")
+    time.sleep(options.settle)
+    known = workingset.containers(kube.get_json(cluster, "pods", "-A")["items"])
+    before = workingset.parse(kube.resource_metrics(cluster))
+    started = time.monotonic()
+    time.sleep(options.window)
+    after = workingset.parse(kube.resource_metrics(cluster))
+    return workingset.rows(name, before, after, time.monotonic() - started, known)
+
+
+@dataclass
+class HpaWatch:
+    """When the collector's HPA first wanted, and then had Ready, more than its minimum."""
+
+    started: float
+    wanted: float | None = None
+    ready: float | None = None
+
+    def look(self, cluster: kube.Kubectl) -> None:
+        hpa = kube.get_json(cluster, "hpa/otel-collector", "-n", STACK)
+        minimum = hpa["spec"].get("minReplicas", 1)
+        now = time.monotonic() - self.started
+        if self.wanted is None and hpa.get("status", {}).get("desiredReplicas", 0) > minimum:
+            self.wanted = now
+        deployment = kube.get_json(cluster, "deployment/otel-collector", "-n", STACK)
+        if self.ready is None and deployment["status"].get("readyReplicas", 0) > minimum:
+            self.ready = now
+
+    def rows(self, duration: float) -> list[Row]:
+        def row(metric: str, value: float | None) -> Row:
+            if value is None:
+                return Row(metric, duration, "s", note="not reached during the load")
+            return Row(metric, value, "s")
+
+        return [
+            row("collector HPA: load start to desired above minimum", self.wanted),
+            row("collector HPA: load start to those replicas Ready", self.ready),
+        ]
+
+
+def _loaded(cluster: kube.Kubectl, options: ClusterOptions, report: Report) -> list[Row]:
+    """Load for ``duration``: the HPA looked at every 2 s from the start, the working sets
+    sampled after ``settle`` and again ``window`` later."""
+    _set_load(cluster, options.loadgen_replicas, options.loadgen_users)
+    watch = HpaWatch(time.monotonic())
+    report(f"under load for {options.duration:.0f}s; sampling after {options.settle:.0f}s")
+    samples: list[tuple[float, workingset.Sample]] = []
+    due = [options.settle, options.settle + options.window]
+    while (elapsed := time.monotonic() - watch.started) < options.duration or len(samples) < 2:
+        if len(samples) < 2 and elapsed >= due[len(samples)]:
+            samples.append((time.monotonic(), workingset.parse(kube.resource_metrics(cluster))))
+        watch.look(cluster)
+        time.sleep(2.0)
+    known = workingset.containers(kube.get_json(cluster, "pods", "-A")["items"])
+    (t0, before), (t1, after) = samples
+    return workingset.rows("under load", before, after, t1 - t0, known) + watch.rows(
+        options.duration
+    )
+
+
+def run(options: ClusterOptions, report: Report) -> ScenarioResult:
+    out = ScenarioResult("cluster")
+    cluster = kube.loopback_cluster(options.kubeconfig)
+    with tempfile.TemporaryDirectory(prefix="kansoku-bench-cluster-") as scratch:
+        objects = rendering(Path(scratch))
+    report("applying the dev overlay less Grafana; waiting for every workload Ready")
+    seconds = _apply_until_ready(cluster, objects, options)
+    out.add(Row("apply to every workload Ready", seconds, "s", TARGET_READY_SECONDS))
+    _set_load(cluster, 0, 0)
+    out.add(*_phase(cluster, "idle", options, report))
+    out.add(*_loaded(cluster, options, report))
+    out.details["options"] = {
+        "loadgen_replicas": options.loadgen_replicas,
+        "loadgen_users": options.loadgen_users,
+        "duration": options.duration,
+    }
+    return out
