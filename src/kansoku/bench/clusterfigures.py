@@ -50,7 +50,7 @@ class ClusterOptions:
 def rendering(scratch: Path) -> list[dict[str, Any]]:
     """The dev overlay plus the component leaving Grafana out, rendered as the tests do."""
     root = locations.project_root()
-    target = manifests.without_grafana(root)
+    target = manifests.real_node(root)
     kubernetes = root / "deploy" / "kubernetes"
     return manifests.render(resolve("kustomize").path, kubernetes, target, scratch).objects
 

@@ -49,14 +49,15 @@ class Rendering:
         return {key(o) for o in self.objects}
 
 
-# The dev overlay less Grafana (AGPL, so no image of it is built), as the real-node tests
-# apply it. The component is for tests only and lives with them, not under deploy/.
-WITHOUT_GRAFANA_COMPONENT = Path("tests", "cluster", "components", "without-grafana")
+# The dev overlay as the real-node tests apply it: less Grafana (AGPL, so no image of it is
+# built) and never pulling (the node has no registry). The component is for tests only and
+# lives with them, not under deploy/.
+REAL_NODE_COMPONENT = Path("tests", "cluster", "components", "real-node")
 
 
-def without_grafana(root: Path) -> Target:
-    """The dev overlay plus the test-only component removing Grafana (``root``: the checkout)."""
-    return Target("dev+without-grafana", "dev", component_dir=root / WITHOUT_GRAFANA_COMPONENT)
+def real_node(root: Path) -> Target:
+    """The dev overlay plus the test-only real-node component (``root``: the checkout)."""
+    return Target("dev+real-node", "dev", component_dir=root / REAL_NODE_COMPONENT)
 
 
 def key(obj: dict[str, Any]) -> tuple[str, str, str]:

@@ -69,8 +69,8 @@ def overlay(request: pytest.FixtureRequest, renderings: dict[str, Rendering]) ->
 
 
 @pytest.fixture(scope="session")
-def without_grafana(kustomize: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendering:
+def real_node(kustomize: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendering:
     """The dev overlay less Grafana, rendered as the real-node tests render it."""
-    target = manifests.without_grafana(locations.project_root())
+    target = manifests.real_node(locations.project_root())
     out = manifests.render(kustomize, KUBERNETES, target, tmp_path_factory.mktemp("real-node"))
     return parse(out.name, out.text)

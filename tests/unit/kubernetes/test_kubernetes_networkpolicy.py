@@ -108,9 +108,9 @@ def test_the_policies_reproduce_the_expected_column_of_the_matrix(
     assert seen == probe.allowed, f"{probe.flow}: expected allowed={probe.allowed} ({probe.why})"
 
 
-def test_the_real_node_rendering_reproduces_the_matrix(without_grafana: Rendering) -> None:
+def test_the_real_node_rendering_reproduces_the_matrix(real_node: Rendering) -> None:
     """The dev overlay less Grafana, Grafana's side played by a pod with its labels."""
-    actual = reachability(without_grafana.objects)
+    actual = reachability(real_node.objects)
     assert actual == INTENDED, sorted(actual ^ INTENDED)
     wrong = [p.flow for p in MATRIX if (p.flow in actual) != p.allowed]
     assert not wrong, wrong

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import kubernetes_validate
 import pytest
 from kube_render import Rendering
@@ -103,24 +106,38 @@ def _keys(rendering: Rendering) -> set[tuple[str, str]]:
     return out
 
 
-def test_the_real_node_rendering_is_the_dev_overlay_less_grafana(
-    renderings: dict[str, Rendering], without_grafana: Rendering
+def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_never_pulling(
+    renderings: dict[str, Rendering], real_node: Rendering
 ) -> None:
     dev = renderings["dev"]
     assert _keys(dev) >= GRAFANA_OBJECTS
-    assert _keys(without_grafana) == _keys(dev) - GRAFANA_OBJECTS
+    assert _keys(real_node) == _keys(dev) - GRAFANA_OBJECTS
     # Grafana's NetworkPolicies stay: a pod with its labels gets the policies Grafana would.
-    policies = {o["metadata"]["name"] for o in without_grafana.of_kind("NetworkPolicy")}
+    policies = {o["metadata"]["name"] for o in real_node.of_kind("NetworkPolicy")}
     assert {"grafana", "grafana-plugin-download"} <= policies
     same = {
         (o["kind"], o["metadata"]["name"]): o
         for o in dev.objects
         if (o["kind"], o["metadata"]["name"]) not in GRAFANA_OBJECTS
     }
-    for obj in without_grafana.objects:
-        assert obj == same[(obj["kind"], obj["metadata"]["name"])], obj["metadata"]["name"]
+    for obj in real_node.objects:
+        expected = copy.deepcopy(same[(obj["kind"], obj["metadata"]["name"])])
+        for container in _containers(expected):
+            container["imagePullPolicy"] = "Never"  # the node has no registry to ask
+        assert obj == expected, obj["metadata"]["name"]
 
 
-def test_the_real_node_rendering_validates_against_the_schemas(without_grafana: Rendering) -> None:
-    for obj in without_grafana.objects:
+def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec", {}).get("template", {}).get("spec", {})
+    return [*spec.get("initContainers", []), *spec.get("containers", [])]
+
+
+def test_the_real_node_rendering_never_pulls(real_node: Rendering) -> None:
+    containers = [c for o in real_node.objects for c in _containers(o)]
+    assert len(containers) >= 9, "every workload but Grafana"
+    assert {c["imagePullPolicy"] for c in containers} == {"Never"}
+
+
+def test_the_real_node_rendering_validates_against_the_schemas(real_node: Rendering) -> None:
+    for obj in real_node.objects:
         kubernetes_validate.validate(obj, SCHEMA_VERSIONS[-1], strict=True)
