@@ -8,7 +8,8 @@ KansokuError                 base; ``exit_code`` is what the CLI exits with
 │   ├── PortInUseError       a port is taken: names the port and the component
 │   ├── ReadinessError       a component never became ready: shows its log tail
 │   └── NotRunningError      ``down``/``status``/``verify`` found no running stack
-└── VerifyError              an end-to-end check failed (5)
+├── VerifyError              an end-to-end check failed (5)
+└── ImageError               an image could not be assembled: names the image and the part (6)
 """
 
 from __future__ import annotations
@@ -80,3 +81,9 @@ class VerifyError(KansokuError):
     """One or more end-to-end checks failed."""
 
     exit_code = 5
+
+
+class ImageError(KansokuError):
+    """An image declaration is wrong or one of its parts could not be made."""
+
+    exit_code = 6
