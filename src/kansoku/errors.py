@@ -9,7 +9,8 @@ KansokuError                 base; ``exit_code`` is what the CLI exits with
 │   ├── ReadinessError       a component never became ready: shows its log tail
 │   ├── NotRunningError      ``down``/``status``/``verify`` found no running stack
 │   └── NodePreflightError   the machine lacks what a real node needs: names each thing
-└── VerifyError              an end-to-end check failed (5)
+├── VerifyError              an end-to-end check failed (5)
+└── ImageError               an image could not be assembled: names the image and the part (6)
 """
 
 from __future__ import annotations
@@ -93,3 +94,9 @@ class VerifyError(KansokuError):
     """One or more end-to-end checks failed."""
 
     exit_code = 5
+
+
+class ImageError(KansokuError):
+    """An image declaration is wrong or one of its parts could not be made."""
+
+    exit_code = 6
