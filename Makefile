@@ -39,7 +39,7 @@ test: tools-stack browser node-packages lint test-go  ## lint, Go tests, then un
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
-	$(RUN) pytest -m "not e2e and not cluster" $(PYTEST_ARGS)
+	$(RUN) pytest -m "not e2e and not cluster and not realnode" $(PYTEST_ARGS)
 
 test-go:  ## Go tests of the collector components kept in collector/ (series_limit, log_limit)
 	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done

@@ -77,6 +77,13 @@ PORTS = {
 }
 
 
+def node_images(names: Sequence[str] = ()) -> list[Path]:
+    """The docker-archives of the sandbox (pause) image and of ``names``, built if need be."""
+    from kansoku import images
+
+    return [images.build(name) for name in (cv.REAL_NODE_PAUSE_IMAGE, *names)]
+
+
 def binaries() -> dict[str, Path]:
     """Every binary the node runs; a missing one is a ToolError naming how to build it."""
     return {name: lookup.resolve(name).path for name in TOOLS}
@@ -92,6 +99,7 @@ class RealNode:
     namespace: Namespace | None = None
     supervisor: Supervisor | None = None
     record: NodeRecord | None = None
+    layout: Layout | None = None
     api_port: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     _forwarders: list[Forwarder] = field(default_factory=list)
@@ -146,6 +154,7 @@ class RealNode:
         kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
         cni.write(self.directory)
         run = Layout(self.directory, dict(PORTS), pki, tools, inside, node_ip=cv.REAL_NODE_IP)
+        self.layout = run
         specs = self._specs(run, images)
         state = st.StackState(
             data_dir=str(self.directory),
@@ -188,6 +197,12 @@ class RealNode:
         namespace = self.namespace
         assert namespace is not None  # noqa: S101 - made before the specs
         return [replace(spec, argv=namespace.argv(spec.argv)) for spec in specs]
+
+    def load_images(self, tarballs: Sequence[Path]) -> None:
+        """Import more docker-archives into the running node (``ctr images import``)."""
+        if self.layout is None:
+            raise StackError("the node is not running")
+        containerd.import_images(self.layout, list(tarballs))
 
     def _ready(self, ca: Path) -> Callable[[str], bool]:
         """Readiness checked from inside the namespace (a unix socket needs no namespace)."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kansoku.cluster import apiserver, certs, history, processes
-from kansoku.cluster.layout import Layout
 from kansoku.cluster.kwok import STAGES
+from kansoku.cluster.layout import Layout
 from kansoku.cluster.operations import quantity
 
 
