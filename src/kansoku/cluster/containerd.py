@@ -7,7 +7,9 @@ shims' sockets under ``/run/containerd/s`` (the host paths the run created are r
 
 from __future__ import annotations
 
+import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from kansoku import conventions as cv
@@ -85,8 +87,11 @@ def containerd(run: Layout, stage: int) -> ComponentSpec:
     path = run.directory / "containerd.toml"
     path.write_text(config(run.directory))
     argv = [str(run.tools["containerd"]), f"--config={path}"]
-    # Ready when its socket answers (checked inside the namespace; see node.ready).
-    return component("containerd", stage, argv, f"unix://{socket(run.directory)}")
+    # Ready when its socket answers. It finds its shim (containerd-shim-runc-v2, built beside
+    # it) on PATH.
+    spec = component("containerd", stage, argv, f"unix://{socket(run.directory)}")
+    shim_dir = run.tools["containerd-shim-runc-v2"].parent
+    return replace(spec, env={"PATH": f"{shim_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
 
 
 def ctr(run: Layout, *args: str) -> list[str]:

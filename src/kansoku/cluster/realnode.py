@@ -52,6 +52,7 @@ from kansoku.stack import state as st
 from kansoku.stack.components import ComponentSpec
 from kansoku.stack.supervisor import Report, Supervisor
 from kansoku.tools import lookup
+from kansoku.verify.poll import poll_until
 
 TOOLS = (
     "etcd",
@@ -191,7 +192,10 @@ class RealNode:
             controllers.scheduler(run),
             kubelet_spec,
             kubeproxy.kube_proxy(run, stage=3),
-            kuberouter.kube_router(run, stage=3),
+            replace(
+                kuberouter.kube_router(run, stage=4),
+                prepare=self._wait_node_registered,  # it reads its Node object at start
+            ),
             dns,
         ]
         namespace = self.namespace
@@ -215,6 +219,14 @@ class RealNode:
             return namespace.call(_http_ok, url, ca)
 
         return check
+
+    def _wait_node_registered(self) -> None:
+        node = f"node/{cv.REAL_NODE_NAME}"
+        poll_until(
+            lambda: self.kubectl("get", node, check=False).returncode == 0 or None,
+            what=f"the kubelet to register {node}",
+            timeout=180,
+        )
 
     def _apply(self, manifest: str) -> None:
         self.kubectl("apply", "--server-side", "-f", "-", stdin=manifest)
