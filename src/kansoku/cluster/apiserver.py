@@ -56,6 +56,25 @@ def _node_flags(run: Layout) -> list[str]:
         f"--kubelet-client-key={pki.admin.key}",
         f"--kubelet-certificate-authority={pki.ca.cert}",
         "--kubelet-preferred-address-types=InternalIP",
+        *_aggregation_flags(run),
+    ]
+
+
+def _aggregation_flags(run: Layout) -> list[str]:
+    """The aggregation layer (metrics-server's API): the API server proxies as
+    front-proxy-client and dials the APIService's endpoint, not its ClusterIP."""
+    pair = run.pki.front_proxy
+    if pair is None:
+        return []
+    return [
+        f"--proxy-client-cert-file={pair.cert}",
+        f"--proxy-client-key-file={pair.key}",
+        f"--requestheader-client-ca-file={run.pki.ca.cert}",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        "--enable-aggregator-routing=true",
     ]
 
 

@@ -40,6 +40,9 @@ class Certificates:
     service_account_pub: Path
     kubelet: Pair | None = None  # client: system:node:<name> in system:nodes
     kubelet_serving: Pair | None = None
+    # The aggregation layer's client (front-proxy-client) and metrics-server's serving pair.
+    front_proxy: Pair | None = None
+    metrics_server: Pair | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,16 @@ def generate(directory: Path, node: Node | None = None) -> Certificates:
         service_account_pub=sa_pub,
         kubelet=_kubelet_client(directory, ca, node) if node else None,
         kubelet_serving=_kubelet_serving(directory, ca, node) if node else None,
+        front_proxy=_leaf(directory, ca, "front-proxy", "/CN=front-proxy-client", _CLIENT)
+        if node
+        else None,
+        metrics_server=_metrics_server(directory, ca, node) if node else None,
     )
+
+
+def _metrics_server(directory: Path, ca: Pair, node: Node) -> Pair:
+    names = (f"IP:{node.ip}", "DNS:metrics-server.kube-system.svc")
+    return _leaf(directory, ca, "metrics-server", "/CN=metrics-server", _server(*names))
 
 
 def _kubelet_client(directory: Path, ca: Pair, node: Node) -> Pair:

@@ -40,6 +40,7 @@ from kansoku.cluster import (
     kubelet,
     kubeproxy,
     kuberouter,
+    metricsserver,
     preflight,
 )
 from kansoku.cluster.forward import Forwarder
@@ -67,6 +68,7 @@ TOOLS = (
     "ctr",
     "coredns",
     "kube-router",
+    "metrics-server",
 )
 # Fixed ports: the namespace is the run's own, so nothing else can hold them.
 PORTS = {
@@ -197,6 +199,10 @@ class RealNode:
                 prepare=self._wait_node_registered,  # it reads its Node object at start
             ),
             dns,
+            replace(
+                metricsserver.metrics_server(run, stage=4),
+                prepare=lambda: self._apply(metricsserver.manifest(run)),
+            ),
         ]
         namespace = self.namespace
         assert namespace is not None  # noqa: S101 - made before the specs
