@@ -76,7 +76,9 @@ def probe() -> Image:
 
 def images() -> list[Image]:
     """Every declared image, in the order ``kansoku images list`` shows them."""
-    return [pause(), coredns(), probe()]
+    from kansoku.images import shop, upstream
+
+    return [*shop.images(), *upstream.images(), pause(), coredns(), probe()]
 
 
 def all_names() -> list[str]:

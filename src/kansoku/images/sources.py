@@ -87,7 +87,8 @@ class GoProgram:
         return [file_entry(self.path, out, 0o755)]
 
 
-def _resolve(binary: str) -> Path:
+def resolve_binary(binary: str) -> Path:
+    """The pinned binary in the tool cache (or where KANSOKU_<NAME>_BIN says); never builds."""
     from kansoku.tools import lookup
 
     try:
@@ -110,10 +111,10 @@ class ToolBinaries:
 
     def fingerprint(self, fp: Fingerprint) -> None:
         for binary, path in self.binaries:
-            fp.add_file(f"{binary}:{path}", _resolve(binary))
+            fp.add_file(f"{binary}:{path}", resolve_binary(binary))
 
     def entries(self, scratch: Path, progress: Progress) -> list[Entry]:
-        return [file_entry(path, _resolve(binary), 0o755) for binary, path in self.binaries]
+        return [file_entry(path, resolve_binary(binary), 0o755) for binary, path in self.binaries]
 
 
 @dataclass(frozen=True)
