@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
+.PHONY: help install browser node-packages tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ install:  ## Python environment from uv.lock (installs uv itself when missing)
 browser:  ## Debian's chromium for the browser tests (apt-get, only when missing; needs root then)
 	bash scripts/install-browser.sh
 
+node-packages:  ## Debian's runc, CNI plugins, iptables, ipset, conntrack for the real-node cluster (apt-get, only when missing)
+	bash scripts/install-node-packages.sh
+
 tools: install  ## build the pinned upstream binaries (cached per version)
 	$(RUN) kansoku tools install
 
@@ -31,12 +34,12 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 
 # The control plane is not built first: the cluster tests run last and pytest builds it beside the
 # other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
-test: tools-stack browser lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
+test: tools-stack browser node-packages lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
 	$(RUN) kansoku tools install kustomize
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
-	$(RUN) pytest -m "not e2e and not cluster" $(PYTEST_ARGS)
+	$(RUN) pytest -m "not e2e and not cluster and not realnode" $(PYTEST_ARGS)
 
 test-go:  ## Go tests of the collector components kept in collector/ (series_limit, log_limit)
 	@set -e; for dir in collector/*/; do echo "go test ./... in $$dir"; (cd "$$dir" && go test ./...); done

@@ -1,10 +1,12 @@
 """The order of the whole run, and the control plane's build beside it.
 
-The cluster tests run last. When they are collected, ``kansoku tools install --cluster`` is
-started at once in the background at the lowest priority (``kansoku.tools.background``): on a
-cold cache the control plane builds while the other tests run, and the cluster tests wait
-for it (``cluster_tools``), reporting its progress. On a warm cache it finds everything and
-ends in a second or two. A failed build fails the cluster tests with the end of its log.
+The cluster tests run last, the real node's after them. When they are collected,
+``kansoku tools install --cluster`` is started at once in the background at the lowest
+priority (``kansoku.tools.background``): on a cold cache the control plane builds while the
+other tests run, and the cluster tests wait for it (``cluster_tools``), reporting its
+progress. On a warm cache it finds everything and ends in a second or two. The real node's
+tools (kubelet, containerd, CoreDNS, ...) are built in the same background install when its
+tests are collected. A failed build fails the cluster tests with the end of its log.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kansoku.cluster import controlplane, crds
+from kansoku.cluster import controlplane, crds, realnode
 from kansoku.tools.background import BackgroundInstall
 
 BUILD_LOG = Path(__file__).resolve().parents[1] / "test-artifacts" / "cluster-tools-build.log"
@@ -24,13 +26,32 @@ def _is_cluster(item: pytest.Item) -> bool:
     return item.get_closest_marker("cluster") is not None
 
 
+def _is_realnode(item: pytest.Item) -> bool:
+    return item.get_closest_marker("realnode") is not None
+
+
+def _order(item: pytest.Item) -> int:
+    """Every other test first, then the cluster tests, then the real node's (they build most)."""
+    return 2 if _is_realnode(item) else 1 if _is_cluster(item) else 0
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_is_cluster)  # stable: every other test keeps its order, cluster ones last
+    items.sort(key=_order)  # stable: tests keep their order within each group
+
+
+def _tools(items: list[pytest.Item]) -> tuple[str, ...]:
+    tools: tuple[str, ...] = ()
+    if any(_is_cluster(item) for item in items):
+        tools += (*controlplane.TOOLS, *crds.TOOLS)
+    if any(_is_realnode(item) for item in items):
+        tools += tuple(t for t in realnode.TOOLS if t not in tools)
+    return tools
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any(_is_cluster(item) for item in session.items):
-        install = BackgroundInstall((*controlplane.TOOLS, *crds.TOOLS), BUILD_LOG)
+    tools = _tools(session.items)
+    if tools:
+        install = BackgroundInstall(tools, BUILD_LOG)
         install.start()
         session.config.stash[_INSTALL] = install
 

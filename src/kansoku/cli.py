@@ -286,6 +286,7 @@ def _register_subcommands() -> None:
     from kansoku.bench.command import bench
     from kansoku.cluster.command import cluster
     from kansoku.dashboards.command import dashboards
+    from kansoku.images.command import images
     from kansoku.slo.command import slo
     from kansoku.verify.command import verify
 
@@ -295,6 +296,7 @@ def _register_subcommands() -> None:
     cli.add_command(bench)
     cli.add_command(alerts)
     cli.add_command(cluster)
+    cli.add_command(images)
 
 
 _register_subcommands()

@@ -331,3 +331,14 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 # The labels that mark our objects: the stack's and the shop's.
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 PART_OF_VALUES = ("kansoku", "kansoku-shop")
+
+# --- the one-node cluster with real containers (kansoku cluster up --real-node) ---
+REAL_NODE_NETNS_PREFIX = "kansoku-node-"  # + a per-run suffix: /run/netns/<name>
+REAL_NODE_NAME = "kansoku-node"
+REAL_NODE_IP = "10.77.0.10"  # the node's address, inside its own network namespace only
+REAL_NODE_POD_CIDR = "10.244.0.0/24"
+REAL_NODE_CLUSTER_CIDR = "10.244.0.0/16"
+REAL_NODE_SERVICE_IP = "10.96.0.1"  # the ``kubernetes`` Service (first of the service range)
+REAL_NODE_DNS_IP = "10.96.0.10"  # the cluster DNS Service's ClusterIP
+REAL_NODE_CLUSTER_DOMAIN = "cluster.local"
+REAL_NODE_PAUSE_IMAGE = "localhost/pause:3.10"  # the sandbox image, imported, never pulled

@@ -7,8 +7,10 @@ KansokuError                 base; ``exit_code`` is what the CLI exits with
 ├── StackError               local mode could not start or stop (4)
 │   ├── PortInUseError       a port is taken: names the port and the component
 │   ├── ReadinessError       a component never became ready: shows its log tail
-│   └── NotRunningError      ``down``/``status``/``verify`` found no running stack
-└── VerifyError              an end-to-end check failed (5)
+│   ├── NotRunningError      ``down``/``status``/``verify`` found no running stack
+│   └── NodePreflightError   the machine lacks what a real node needs: names each thing
+├── VerifyError              an end-to-end check failed (5)
+└── ImageError               an image could not be assembled: names the image and the part (6)
 """
 
 from __future__ import annotations
@@ -76,7 +78,25 @@ class NotRunningError(StackError):
     """No stack is running under the given data directory."""
 
 
+class NodePreflightError(StackError):
+    """The machine lacks what a node with real containers needs; nothing was changed."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        lines = "\n".join(f"  - {m}" for m in missing)
+        super().__init__(
+            f"this machine cannot run a node with real containers; it lacks:\n{lines}\n"
+            "(nothing was changed)"
+        )
+
+
 class VerifyError(KansokuError):
     """One or more end-to-end checks failed."""
 
     exit_code = 5
+
+
+class ImageError(KansokuError):
+    """An image declaration is wrong or one of its parts could not be made."""
+
+    exit_code = 6

@@ -3,6 +3,11 @@
 One CA signs the API server's serving certificate (for 127.0.0.1 only), the serving
 certificates of the controller manager and the scheduler, and an admin client certificate
 (group ``system:masters``). A separate key pair signs ServiceAccount tokens.
+
+For a node with real containers (``Node``), the API server's certificate also names the node's
+address and the in-cluster names of the ``kubernetes`` Service (pods dial it), and the kubelet
+gets a client certificate of its node identity and a serving certificate for the node's address
+(the API server checks it for ``logs``, ``exec`` and ``port-forward``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,20 @@ class Certificates:
     admin: Pair
     service_account_key: Path
     service_account_pub: Path
+    kubelet: Pair | None = None  # client: system:node:<name> in system:nodes
+    kubelet_serving: Pair | None = None
+    # The aggregation layer's client (front-proxy-client) and metrics-server's serving pair.
+    front_proxy: Pair | None = None
+    metrics_server: Pair | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """The one node of a cluster with real containers: its name and addresses."""
+
+    name: str
+    ip: str  # the node's address inside its network namespace
+    service_ip: str  # the ``kubernetes`` Service's ClusterIP
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -85,12 +104,25 @@ def _leaf(directory: Path, ca: Pair, name: str, subject: str, extensions: str) -
     return pair
 
 
-_SERVER = (
+_SERVER_USAGE = (
     "basicConstraints=critical,CA:FALSE\n"
     "keyUsage=critical,digitalSignature,keyEncipherment\n"
     "extendedKeyUsage=serverAuth\n"
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
 )
+
+
+def _server(*alt_names: str) -> str:
+    """Serving-certificate extensions: loopback always, plus ``alt_names``."""
+    names = ",".join(("IP:127.0.0.1", "DNS:localhost", *alt_names))
+    return f"{_SERVER_USAGE}subjectAltName={names}\n"
+
+
+def _apiserver_names(node: Node) -> list[str]:
+    service = "kubernetes.default.svc"
+    dns = ("kubernetes", "kubernetes.default", service, f"{service}.cluster.local")
+    return [f"IP:{node.ip}", f"IP:{node.service_ip}", *(f"DNS:{d}" for d in dns)]
+
+
 _CLIENT = (
     "basicConstraints=critical,CA:FALSE\n"
     "keyUsage=critical,digitalSignature,keyEncipherment\n"
@@ -98,8 +130,8 @@ _CLIENT = (
 )
 
 
-def generate(directory: Path) -> Certificates:
-    """Make every certificate and key of one run under ``directory``."""
+def generate(directory: Path, node: Node | None = None) -> Certificates:
+    """Make every certificate and key of one run under ``directory`` (and a node's)."""
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     ca = Pair(directory / "ca.crt", directory / "ca.key")
@@ -129,14 +161,36 @@ def generate(directory: Path) -> Certificates:
         cwd=directory,
     )
     _openssl("pkey", "-in", str(sa_key), "-pubout", "-out", str(sa_pub), cwd=directory)
+    names = _apiserver_names(node) if node else []
     return Certificates(
         ca=ca,
-        apiserver=_leaf(directory, ca, "apiserver", "/CN=kube-apiserver", _SERVER),
+        apiserver=_leaf(directory, ca, "apiserver", "/CN=kube-apiserver", _server(*names)),
         controller_manager=_leaf(
-            directory, ca, "controller-manager", "/CN=kube-controller-manager", _SERVER
+            directory, ca, "controller-manager", "/CN=kube-controller-manager", _server()
         ),
-        scheduler=_leaf(directory, ca, "scheduler", "/CN=kube-scheduler", _SERVER),
+        scheduler=_leaf(directory, ca, "scheduler", "/CN=kube-scheduler", _server()),
         admin=_leaf(directory, ca, "admin", "/O=system:masters/CN=kansoku-admin", _CLIENT),
         service_account_key=sa_key,
         service_account_pub=sa_pub,
+        kubelet=_kubelet_client(directory, ca, node) if node else None,
+        kubelet_serving=_kubelet_serving(directory, ca, node) if node else None,
+        front_proxy=_leaf(directory, ca, "front-proxy", "/CN=front-proxy-client", _CLIENT)
+        if node
+        else None,
+        metrics_server=_metrics_server(directory, ca, node) if node else None,
     )
+
+
+def _metrics_server(directory: Path, ca: Pair, node: Node) -> Pair:
+    names = (f"IP:{node.ip}", "DNS:metrics-server.kube-system.svc")
+    return _leaf(directory, ca, "metrics-server", "/CN=metrics-server", _server(*names))
+
+
+def _kubelet_client(directory: Path, ca: Pair, node: Node) -> Pair:
+    subject = f"/O=system:nodes/CN=system:node:{node.name}"  # what the Node authorizer wants
+    return _leaf(directory, ca, "kubelet", subject, _CLIENT)
+
+
+def _kubelet_serving(directory: Path, ca: Pair, node: Node) -> Pair:
+    names = (f"IP:{node.ip}", f"DNS:{node.name}")
+    return _leaf(directory, ca, "kubelet-serving", f"/CN={node.name}", _server(*names))

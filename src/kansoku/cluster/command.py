@@ -24,7 +24,8 @@ def _err(message: str) -> None:
 
 @click.group()
 def cluster() -> None:
-    """A real Kubernetes control plane on loopback with simulated (kwok) nodes."""
+    """A real Kubernetes control plane: on loopback with simulated (kwok) nodes, or with
+    --real-node, one node running real containers inside a network namespace of its own."""
 
 
 @cluster.command("up")
@@ -37,12 +38,37 @@ def cluster() -> None:
     "removed on exit].",
 )
 @click.option("--apply", "overlay", default=None, help="Apply this overlay (dev, production).")
-def up(directory: Path | None, overlay: str | None) -> None:
+@click.option(
+    "--real-node",
+    is_flag=True,
+    help="One node with real containers (containerd, runc, kubelet, kube-proxy, CoreDNS, "
+    "kube-router's NetworkPolicy firewall) inside a new network namespace; needs root. "
+    "--dir defaults to a fixed folder so 'kansoku cluster down' finds it.",
+)
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    help="With --real-node: also load this image of 'kansoku images list' (repeatable).",
+)
+def up(
+    directory: Path | None, overlay: str | None, real_node: bool, images: tuple[str, ...]
+) -> None:
     """Start etcd, the API server, controller manager, scheduler and kwok; Ctrl-C stops them.
 
     Every listener is on 127.0.0.1 (ports picked free); certificates are made for this run.
     No image is pulled and no container runs: kwok marks the scheduled pods Running.
+    With --real-node, real containers run on one node instead (see docs/kubernetes.md).
     """
+    if real_node:
+        if overlay:
+            raise click.UsageError(
+                "--apply is for the simulated nodes; with --real-node use kubectl"
+            )
+        from kansoku.cluster.nodecommand import up_real_node
+
+        up_real_node(directory, images)
+        return
     keep = directory is not None
     root = directory or Path(tempfile.mkdtemp(prefix="kansoku-cluster-"))
     plane = ControlPlane(root.resolve(), report=_err)
@@ -77,3 +103,18 @@ def _apply_overlay(plane: ControlPlane, overlay: str, root: Path) -> None:
     apply(plane, rendering.text)
     settle(plane, rendering)
     _err(f"applied the {overlay} overlay server-side; every workload rolled out")
+
+
+@cluster.command("down")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder of the node [default: the one 'cluster up --real-node' uses].",
+)
+def down(directory: Path | None) -> None:
+    """Stop the node of 'cluster up --real-node' (from any terminal) and undo every change."""
+    from kansoku.cluster.nodecommand import down_real_node
+
+    down_real_node(directory)

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 
 from kansoku import conventions as cv
-from kansoku.cluster import certs, processes
-from kansoku.cluster.processes import LOOPBACK
+from kansoku.cluster import certs, kubeconfigs, processes
+from kansoku.cluster.layout import LOOPBACK, Layout
 from kansoku.errors import StackError
 from kansoku.stack import state as st
 from kansoku.stack.supervisor import Report, Supervisor
@@ -75,8 +75,8 @@ class ControlPlane:
         pki = certs.generate(self.directory / "pki")
         names = ("etcd-client", "etcd-peer", "apiserver", "controller-manager", "scheduler")
         self.ports = {name: free_port() for name in names}
-        _write_kubeconfig(self.kubeconfig, self.server, pki)
-        layout = processes.Layout(self.directory, self.ports, pki, tools, self.kubeconfig)
+        kubeconfigs.write(self.kubeconfig, self.server, pki.ca.cert, pki.admin)
+        layout = Layout(self.directory, self.ports, pki, tools, self.kubeconfig)
         specs = processes.specs(layout)
         state = st.StackState(
             data_dir=str(self.directory),
@@ -153,32 +153,6 @@ def _https_ready(ca: Path) -> Callable[[str], bool]:
             return False
 
     return ready
-
-
-def _write_kubeconfig(path: Path, server: str, pki: certs.Certificates) -> None:
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": cv.PROJECT,
-                "cluster": {"server": server, "certificate-authority": str(pki.ca.cert)},
-            }
-        ],
-        "users": [
-            {
-                "name": "admin",
-                "user": {
-                    "client-certificate": str(pki.admin.cert),
-                    "client-key": str(pki.admin.key),
-                },
-            }
-        ],
-        "contexts": [{"name": cv.PROJECT, "context": {"cluster": cv.PROJECT, "user": "admin"}}],
-        "current-context": cv.PROJECT,
-    }
-    path.write_text(json.dumps(config, indent=2))
-    path.chmod(0o600)
 
 
 def _nodes_yaml(count: int) -> str:

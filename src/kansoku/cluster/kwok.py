@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kansoku import conventions as cv
+from kansoku.cluster.layout import POD_CIDR, Layout, component
 from kansoku.errors import ToolError
+from kansoku.stack.components import ComponentSpec
 
 STAGES = (
     "node/fast/node-initialize.yaml",
@@ -29,3 +32,17 @@ def stage_config(kwok: Path, out: Path) -> Path:
         )
     out.write_text("\n---\n".join((root / s).read_text().strip() for s in STAGES) + "\n")
     return out
+
+
+def kwok(run: Layout) -> ComponentSpec:
+    """kwok serves nothing (no --server-address): it only talks to the API server."""
+    stages = stage_config(run.tools["kwok"], run.directory / "kwok-stages.yaml")
+    argv = [
+        str(run.tools["kwok"]),
+        f"--kubeconfig={run.kubeconfig}",
+        f"--config={stages}",
+        f"--manage-nodes-with-annotation-selector={cv.KWOK_NODE_ANNOTATION}=fake",
+        f"--cidr={POD_CIDR}",
+        f"--node-ip={POD_CIDR.split('/', maxsplit=1)[0]}",
+    ]
+    return component("kwok", 3, argv, None)

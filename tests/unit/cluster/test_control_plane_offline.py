@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kansoku.cluster import certs, history, processes
+from kansoku.cluster import apiserver, certs, history, processes
 from kansoku.cluster.kwok import STAGES
+from kansoku.cluster.layout import Layout
 from kansoku.cluster.operations import quantity
 
 
 @pytest.fixture(scope="module")
-def layout(tmp_path_factory: pytest.TempPathFactory) -> processes.Layout:
+def layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     directory = tmp_path_factory.mktemp("plane")
     kwok = directory / "bin" / "kwok"
     stages = kwok.parent / "kustomize" / "stage"
@@ -30,14 +31,14 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> processes.Layout:
         )
     }
     pki = certs.generate(directory / "pki")
-    return processes.Layout(directory, ports, pki, tools, directory / "admin.kubeconfig")
+    return Layout(directory, ports, pki, tools, directory / "admin.kubeconfig")
 
 
 # Ranges handed out as data in the API (service and pod IPs): never an address to dial.
 DATA_FLAGS = ("--service-cluster-ip-range=", "--cidr=", "--node-ip=")
 
 
-def test_every_listener_and_address_is_loopback(layout: processes.Layout) -> None:
+def test_every_listener_and_address_is_loopback(layout: Layout) -> None:
     for spec in processes.specs(layout):
         flags = [a for a in spec.argv if not a.startswith(DATA_FLAGS)]
         addresses = re.findall(r"\b(\d+\.\d+\.\d+\.\d+)\b", " ".join(flags))
@@ -48,23 +49,23 @@ def test_every_listener_and_address_is_loopback(layout: processes.Layout) -> Non
             assert spec.ready_url.split("/")[2].startswith("127.0.0.1:"), spec.name
 
 
-def test_kwok_serves_nothing(layout: processes.Layout) -> None:
+def test_kwok_serves_nothing(layout: Layout) -> None:
     (kwok,) = [s for s in processes.specs(layout) if s.name == "kwok"]
     assert not [a for a in kwok.argv if a.startswith(("--server-address", "--node-port"))]
     assert "node-initialize" in (layout.directory / "kwok-stages.yaml").read_text()
 
 
-def test_apiserver_enforces_pod_security_and_quotas(layout: processes.Layout) -> None:
-    argv = processes.apiserver(layout).argv
+def test_apiserver_enforces_pod_security_and_quotas(layout: Layout) -> None:
+    argv = apiserver.apiserver(layout).argv
     plugins = next(a for a in argv if a.startswith("--enable-admission-plugins=")).split("=")[1]
     assert {"PodSecurity", "ResourceQuota", "LimitRanger"} <= set(plugins.split(","))
     assert "--authorization-mode=Node,RBAC" in argv
-    defaults = processes.admission_config()["plugins"][0]["configuration"]["defaults"]
+    defaults = apiserver.admission_config()["plugins"][0]["configuration"]["defaults"]
     assert defaults["enforce"] == defaults["warn"] == "restricted"
 
 
 def test_certificates_chain_to_the_run_ca_and_serve_loopback_only(
-    layout: processes.Layout,
+    layout: Layout,
 ) -> None:
     pki = layout.pki
     for pair in (pki.apiserver, pki.controller_manager, pki.scheduler, pki.admin):
@@ -92,7 +93,7 @@ def test_certificates_chain_to_the_run_ca_and_serve_loopback_only(
     assert "O=system:masters" in subject.replace(" = ", "=")
 
 
-def test_a_fresh_run_makes_new_keys(tmp_path: Path, layout: processes.Layout) -> None:
+def test_a_fresh_run_makes_new_keys(tmp_path: Path, layout: Layout) -> None:
     again = certs.generate(tmp_path / "pki")
     assert again.ca.key.read_bytes() != layout.pki.ca.key.read_bytes()
 

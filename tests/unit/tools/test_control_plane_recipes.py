@@ -48,6 +48,8 @@ def test_control_plane_tools_are_pinned_with_their_recipes() -> None:
         "kube-controller-manager",
         "kube-scheduler",
         "kubectl",
+        "kubelet",
+        "kube-proxy",
     }
     etcd = pinned.tools["etcd"]
     assert etcd.method == "wrapper-module"
@@ -70,3 +72,18 @@ def test_the_data_recipe_is_part_of_the_cache_key() -> None:
     kwok = versions.load().tools["kwok"]
     changed = versions.Tool(**{**kwok.__dict__, "recipe": {**kwok.recipe, "data": ["other"]}})
     assert changed.cache_key != kwok.cache_key
+
+
+def test_real_node_tools_are_pinned_with_their_recipes() -> None:
+    pinned = versions.load()
+    containerd = pinned.tools["containerd"]
+    assert set(containerd.binaries) == {"containerd", "containerd-shim-runc-v2", "ctr"}
+    # overlayfs is the node's snapshotter; the others need libraries and kernels we lack.
+    assert containerd.tags == ("no_btrfs", "no_devmapper", "no_zfs")
+    for name, binary in (
+        ("coredns", "coredns"),
+        ("kube-router", "kube-router"),
+        ("metrics-server", "metrics-server"),
+    ):
+        assert pinned.tool_for_binary(binary).name == name
+        assert pinned.tools[name].method == "wrapper-module"

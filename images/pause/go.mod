@@ -1,0 +1,3 @@
+module kansoku.local/images/pause
+
+go 1.24

@@ -1,0 +1,3 @@
+module kansoku.local/images/probe
+
+go 1.24

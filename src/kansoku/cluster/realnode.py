@@ -1,0 +1,306 @@
+"""A one-node Kubernetes cluster with real containers, inside a network namespace of its own.
+
+etcd, the API server, the controller manager, the scheduler, containerd (with Debian's runc),
+the kubelet, kube-proxy, kube-router's NetworkPolicy firewall and CoreDNS all run as processes
+of the local stack's supervisor, each entered into the namespace with ``nsenter --net``. The
+harness reaches the API server and Services only through loopback forwarders (``forward``).
+
+    node = RealNode(directory)
+    node.start(images=[...tarballs...])     # Ready node, CoreDNS answering
+    node.kubectl("get", "pods", "-A")       # the pinned kubectl, through the forwarder
+    port = node.forward("demo", "web", 80)  # 127.0.0.1:port on the host -> the Service
+    node.stop()                             # leaves nothing behind
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kansoku import conventions as cv
+from kansoku.cluster import (
+    apiserver,
+    certs,
+    cni,
+    containerd,
+    controllers,
+    coredns,
+    etcd,
+    kubeconfigs,
+    kubelet,
+    kubeproxy,
+    kuberouter,
+    metricsserver,
+    preflight,
+)
+from kansoku.cluster.forward import Forwarder
+from kansoku.cluster.hostchanges import HostChanges
+from kansoku.cluster.layout import Layout
+from kansoku.cluster.netns import Namespace, new_name
+from kansoku.cluster.noderecord import NodeRecord, finish, remove_containers
+from kansoku.errors import StackError
+from kansoku.stack import state as st
+from kansoku.stack.components import ComponentSpec
+from kansoku.stack.supervisor import Report, Supervisor
+from kansoku.tools import lookup
+from kansoku.verify.poll import poll_until
+
+TOOLS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kubelet",
+    "kube-proxy",
+    "containerd",
+    "containerd-shim-runc-v2",
+    "ctr",
+    "coredns",
+    "kube-router",
+    "metrics-server",
+)
+# Fixed ports: the namespace is the run's own, so nothing else can hold them.
+PORTS = {
+    "etcd-client": 2379,
+    "etcd-peer": 2380,
+    "apiserver": 6443,
+    "controller-manager": 10257,
+    "scheduler": 10259,
+}
+
+
+def node_images(names: Sequence[str] = ()) -> list[Path]:
+    """The docker-archives of the sandbox (pause) image and of ``names``, built if need be."""
+    from kansoku import images
+
+    return [images.build(name) for name in (cv.REAL_NODE_PAUSE_IMAGE, *names)]
+
+
+def binaries() -> dict[str, Path]:
+    """Every binary the node runs; a missing one is a ToolError naming how to build it."""
+    return {name: lookup.resolve(name).path for name in TOOLS}
+
+
+@dataclass
+class RealNode:
+    """One run of the node under ``directory``: ``start``, then ``stop`` (or ``down``)."""
+
+    directory: Path
+    report: Report = print
+    probes: preflight.Probes | None = None
+    namespace: Namespace | None = None
+    supervisor: Supervisor | None = None
+    record: NodeRecord | None = None
+    layout: Layout | None = None
+    api_port: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    _forwarders: list[Forwarder] = field(default_factory=list)
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The administrator's kubeconfig for the host: the API server through its forwarder."""
+        return self.directory / "admin.kubeconfig"
+
+    @property
+    def logs(self) -> Path:
+        return self.directory / "logs"
+
+    def start(self, images: Sequence[Path] = (), tools: dict[str, Path] | None = None) -> None:
+        """Check the machine, then start everything and wait for the node and DNS to be Ready."""
+        preflight.check(self.probes)  # before anything is changed
+        tools = tools or binaries()
+        started = time.monotonic()
+        self.directory = self.directory.resolve()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.namespace = Namespace(new_name())
+        self.record = NodeRecord(
+            directory=str(self.directory),
+            netns=self.namespace.name,
+            owner_pid=os.getpid(),
+            containerd_socket=str(containerd.socket(self.directory)),
+            ctr=str(tools["ctr"]),
+            host=HostChanges.record(),
+        )
+        self.record.save()
+        try:
+            self._start(tools, list(images), started)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, tools: dict[str, Path], images: list[Path], started: float) -> None:
+        if self.namespace is None or self.record is None:
+            raise StackError("start() makes the namespace and the record first")
+        self.namespace.create()
+        node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
+        pki = certs.generate(self.directory / "pki", node)
+        inside = self.directory / "inside.kubeconfig"  # for the node's own processes
+        kubeconfigs.write(inside, "https://127.0.0.1:6443", pki.ca.cert, pki.admin)
+        assert pki.kubelet is not None  # noqa: S101 - generate made it for the node
+        kubelet_kubeconfig = self.directory / "kubelet.kubeconfig"
+        kubeconfigs.write(kubelet_kubeconfig, "https://127.0.0.1:6443", pki.ca.cert, pki.kubelet)
+        forwarder = Forwarder(self.namespace, "127.0.0.1", PORTS["apiserver"])
+        self.api_port = forwarder.start()
+        self._forwarders.append(forwarder)
+        server = f"https://127.0.0.1:{self.api_port}"
+        kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
+        cni.write(self.directory)
+        run = Layout(self.directory, dict(PORTS), pki, tools, inside, node_ip=cv.REAL_NODE_IP)
+        self.layout = run
+        specs = self._specs(run, images)
+        state = st.StackState(
+            data_dir=str(self.directory),
+            bind_address="127.0.0.1",
+            ports={"apiserver": self.api_port},
+            supervisor_pid=os.getpid(),
+            started_at=time.time(),
+        )
+        self.supervisor = Supervisor(
+            specs, state, self.logs, report=self.report, ready_check=self._ready(pki.ca.cert)
+        )
+        self.supervisor.start_all()
+        self.timings["coredns_ready"] = time.monotonic() - started
+        self.kubectl("wait", "--for=condition=Ready", f"node/{cv.REAL_NODE_NAME}", "--timeout=180s")
+        self.timings["node_ready"] = time.monotonic() - started
+        self.record.status = "ready"
+        self.record.save()
+
+    def _specs(self, run: Layout, images: list[Path]) -> list[ComponentSpec]:
+        """In stop order reversed: containerd outlives the kubelet, etcd everything."""
+        kubelet_spec = replace(
+            kubelet.kubelet(run, stage=3),
+            prepare=lambda: containerd.import_images(run, images),  # the pause image first
+        )
+        dns = replace(
+            coredns.coredns(run, stage=4),
+            prepare=lambda: self._apply(coredns.service_manifest()),
+        )
+        specs = [
+            etcd.etcd(run),
+            containerd.containerd(run, stage=0),
+            apiserver.apiserver(run),
+            controllers.controller_manager(run),
+            controllers.scheduler(run),
+            kubelet_spec,
+            kubeproxy.kube_proxy(run, stage=3),
+            replace(
+                kuberouter.kube_router(run, stage=4),
+                prepare=self._wait_node_registered,  # it reads its Node object at start
+            ),
+            dns,
+            replace(
+                metricsserver.metrics_server(run, stage=4),
+                prepare=lambda: self._apply(metricsserver.manifest(run)),
+            ),
+        ]
+        namespace = self.namespace
+        assert namespace is not None  # noqa: S101 - made before the specs
+        return [replace(spec, argv=namespace.argv(spec.argv)) for spec in specs]
+
+    def load_images(self, tarballs: Sequence[Path]) -> None:
+        """Import more docker-archives into the running node (``ctr images import``)."""
+        if self.layout is None:
+            raise StackError("the node is not running")
+        containerd.import_images(self.layout, list(tarballs))
+
+    def _ready(self, ca: Path) -> Callable[[str], bool]:
+        """Readiness checked from inside the namespace (a unix socket needs no namespace)."""
+        namespace = self.namespace
+        assert namespace is not None  # noqa: S101
+
+        def check(url: str) -> bool:
+            if url.startswith("unix://"):
+                return _socket_answers(url.removeprefix("unix://"))
+            return namespace.call(_http_ok, url, ca)
+
+        return check
+
+    def _wait_node_registered(self) -> None:
+        node = f"node/{cv.REAL_NODE_NAME}"
+        poll_until(
+            lambda: self.kubectl("get", node, check=False).returncode == 0 or None,
+            what=f"the kubelet to register {node}",
+            timeout=180,
+        )
+
+    def _apply(self, manifest: str) -> None:
+        self.kubectl("apply", "--server-side", "-f", "-", stdin=manifest)
+
+    def kubectl(
+        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
+        """The pinned kubectl as the administrator, through the API server's forwarder."""
+        argv = [str(lookup.resolve("kubectl").path), f"--kubeconfig={self.kubeconfig}", *args]
+        proc = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if check and proc.returncode != 0:
+            raise StackError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc
+
+    def get_json(self, *args: str) -> Any:
+        return json.loads(self.kubectl("get", "-o", "json", *args).stdout)
+
+    def forward(self, namespace: str, service: str, port: int) -> int:
+        """A loopback port of the host that reaches ``service:port`` (by its ClusterIP)."""
+        if self.namespace is None:
+            raise StackError("the node is not running")
+        cluster_ip = self.get_json("service", "-n", namespace, service)["spec"]["clusterIP"]
+        forwarder = Forwarder(self.namespace, cluster_ip, port)
+        self._forwarders.append(forwarder)
+        return forwarder.start()
+
+    def component_logs(self) -> dict[str, Path]:
+        if self.supervisor is None:
+            return {}
+        return {s.name: self.supervisor.log_path(s) for s in self.supervisor.specs}
+
+    def watch(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.watch()
+
+    def stop(self) -> list[str]:
+        """Stop everything and undo every change; returns what could not be undone."""
+        if self.supervisor is not None:
+            if "kubelet" in self.supervisor.processes:
+                self.supervisor.stop_component("kubelet")  # first: nothing restarts pods
+            if self.record is not None:
+                remove_containers(self.record)  # while containerd still runs
+            self.supervisor.stop_all()
+        for forwarder in self._forwarders:
+            forwarder.stop()
+        self._forwarders.clear()
+        if self.record is None or self.record.status == "stopped":
+            return []
+        problems = finish(self.record)
+        for problem in problems:
+            self.report(f"warning: {problem}")
+        return problems
+
+
+def _socket_answers(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+        return True
+
+
+def _http_ok(url: str, ca: Path) -> bool:
+    try:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca))
+        return httpx.get(url, timeout=2.0, verify=verify).status_code < 400
+    except httpx.HTTPError:
+        return False
