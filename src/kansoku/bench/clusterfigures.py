@@ -1,4 +1,5 @@
-"""``bench cluster``: the dev overlay (less Grafana) on the real node, timed and weighed.
+"""``bench cluster``: the dev overlay on the real node (less Grafana and the node agent:
+tests/cluster/components/real-node), timed and weighed.
 
 Against a running one-node cluster with real containers and the images already imported
 (reached through its loopback API server forwarder), it measures:
@@ -48,7 +49,7 @@ class ClusterOptions:
 
 
 def rendering(scratch: Path) -> list[dict[str, Any]]:
-    """The dev overlay plus the component leaving Grafana out, rendered as the tests do."""
+    """The dev overlay plus the real-node component, rendered as the tests do."""
     root = locations.project_root()
     target = manifests.real_node(root)
     kubernetes = root / "deploy" / "kubernetes"

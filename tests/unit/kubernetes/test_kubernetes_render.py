@@ -85,7 +85,8 @@ def test_servicemonitors_are_only_in_the_component(renderings: dict[str, Renderi
         assert not renderings[name].of_kind("ServiceMonitor")
 
 
-GRAFANA_OBJECTS = {
+LEFT_OUT = {
+    ("DaemonSet", "otel-agent"),
     ("Deployment", "grafana"),
     ("Service", "grafana"),
     ("ServiceAccount", "grafana"),
@@ -106,19 +107,19 @@ def _keys(rendering: Rendering) -> set[tuple[str, str]]:
     return out
 
 
-def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_never_pulling(
+def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
     renderings: dict[str, Rendering], real_node: Rendering
 ) -> None:
     dev = renderings["dev"]
-    assert _keys(dev) >= GRAFANA_OBJECTS
-    assert _keys(real_node) == _keys(dev) - GRAFANA_OBJECTS
+    assert _keys(dev) >= LEFT_OUT
+    assert _keys(real_node) == _keys(dev) - LEFT_OUT
     # Grafana's NetworkPolicies stay: a pod with its labels gets the policies Grafana would.
     policies = {o["metadata"]["name"] for o in real_node.of_kind("NetworkPolicy")}
     assert {"grafana", "grafana-plugin-download"} <= policies
     same = {
         (o["kind"], o["metadata"]["name"]): o
         for o in dev.objects
-        if (o["kind"], o["metadata"]["name"]) not in GRAFANA_OBJECTS
+        if (o["kind"], o["metadata"]["name"]) not in LEFT_OUT
     }
     for obj in real_node.objects:
         expected = copy.deepcopy(same[(obj["kind"], obj["metadata"]["name"])])
@@ -134,7 +135,7 @@ def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_real_node_rendering_never_pulls(real_node: Rendering) -> None:
     containers = [c for o in real_node.objects for c in _containers(o)]
-    assert len(containers) >= 9, "every workload but Grafana"
+    assert len(containers) >= 8, "every workload but Grafana and the agent"
     assert {c["imagePullPolicy"] for c in containers} == {"Never"}
 
 
