@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kansoku.bench.report import Row
+from kansoku.cluster.operations import quantity
 
 _SAMPLE = re.compile(
     r"^(container_memory_working_set_bytes|container_cpu_usage_seconds_total)"
     r"\{([^}]*)\}\s+(\S+)"
 )
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
 _NAME_LABEL = "app.kubernetes.io/name"
 
 Key = tuple[str, str, str]  # (namespace, pod, container)
@@ -49,14 +49,6 @@ def parse(text: str) -> Sample:
     return Sample(memory, cpu)
 
 
-def quantity_bytes(text: str) -> float:
-    """A Kubernetes memory quantity (``256Mi``, ``1Gi``, ``500M``, ``1024``) in bytes."""
-    for suffix, factor in _UNITS.items():
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * factor
-    return float(text)
-
-
 @dataclass(frozen=True)
 class Container:
     """Where one container belongs and what it asked for (bytes; None: not set)."""
@@ -78,8 +70,8 @@ def containers(pods: Iterable[dict[str, Any]]) -> dict[Key, Container]:
             limit = resources.get("limits", {}).get("memory")
             out[(meta["namespace"], meta["name"], c["name"])] = Container(
                 workload,
-                quantity_bytes(request) if request else None,
-                quantity_bytes(limit) if limit else None,
+                quantity(request) if request else None,
+                quantity(limit) if limit else None,
             )
     return out
 

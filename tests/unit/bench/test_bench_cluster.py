@@ -70,13 +70,6 @@ def test_parse_reads_working_sets_and_cpu_of_containers_only() -> None:
     assert ("", "", "") not in sample.working_set
 
 
-def test_quantities_in_bytes() -> None:
-    assert workingset.quantity_bytes("512Mi") == 512 * 2**20
-    assert workingset.quantity_bytes("1Gi") == 2**30
-    assert workingset.quantity_bytes("500M") == 500e6
-    assert workingset.quantity_bytes("1024") == 1024
-
-
 def test_rows_keep_the_busiest_replica_against_request_and_limit() -> None:
     before = workingset.parse(METRICS)
     after = workingset.parse(METRICS.replace('b"} 20 ', 'b"} 50 '))  # b used 30 s of CPU
