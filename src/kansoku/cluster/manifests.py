@@ -50,8 +50,8 @@ class Rendering:
 
 
 # The dev overlay as the real-node tests apply it: less Grafana (AGPL, so no image of it is
-# built) and never pulling (the node has no registry). The component is for tests only and
-# lives with them, not under deploy/.
+# built) and the node agent (our distribution lacks its receivers), never pulling (the node
+# has no registry). The component is for tests only and lives with them, not under deploy/.
 REAL_NODE_COMPONENT = Path("tests", "cluster", "components", "real-node")
 
 
