@@ -138,7 +138,8 @@ STAND_INS: tuple[Endpoint, ...] = (
         "external",
         None,
         {},
-        tuple(_port(p) for p in (443, 5432, 6443, 9200, 10250)),
+        # DNS too: a node-local cache or a node's own DNS server is no pod.
+        (_port(53, "UDP"), *(_port(p) for p in (53, 443, 5432, 6443, 9200, 10250))),
         "203.0.113.7",
         ours=False,
     ),

@@ -9,8 +9,10 @@ from kube_render import Rendering
 
 from kansoku.cluster.networkpolicy import MATRIX, Flow, Probe, reachability
 
+# DNS on port 53 to any address: CoreDNS pods, or a node-local cache / the node's own server.
 DNS = {
-    (src, "kube-dns", p)
+    (src, dst, p)
+    for dst in ("kube-dns", "external")
     for p in ("53/UDP", "53/TCP")
     for src in (
         "otel-collector",
@@ -79,8 +81,7 @@ LOKI_EXTRA: set[Flow] = {
     ("otel-collector", "loki", "3100/TCP"),
     ("grafana", "loki", "3100/TCP"),
     ("prometheus", "loki", "3100/TCP"),
-    ("loki", "kube-dns", "53/UDP"),
-    ("loki", "kube-dns", "53/TCP"),
+    *(("loki", dst, p) for dst in ("kube-dns", "external") for p in ("53/UDP", "53/TCP")),
 }
 
 
