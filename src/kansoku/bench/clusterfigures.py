@@ -161,7 +161,7 @@ def run(options: ClusterOptions, report: Report) -> ScenarioResult:
     cluster = kube.loopback_cluster(options.kubeconfig)
     with tempfile.TemporaryDirectory(prefix="kansoku-bench-cluster-") as scratch:
         objects = rendering(Path(scratch))
-    report("applying the dev overlay less Grafana; waiting for every workload Ready")
+    report("applying the dev overlay (real-node component); waiting for every workload Ready")
     seconds = _apply_until_ready(cluster, objects, options)
     out.add(Row("apply to every workload Ready", seconds, "s", TARGET_READY_SECONDS))
     _set_load(cluster, 0, 0)
