@@ -6,7 +6,7 @@ NetworkPolicy matrix (kansoku.cluster.networkpolicy) enforced by kube-router's f
 Applied with the test-only component tests/cluster/components/real-node: no Grafana (AGPL, no
 image), no node agent (our distribution lacks its receivers), never pulling. The harness
 reaches the stores only through loopback forwarders. This file sorts before
-test_real_node.py, whose last test stops the session's node.
+test_real_node.py, whose last test stops the node all the tests share.
 """
 
 from __future__ import annotations
