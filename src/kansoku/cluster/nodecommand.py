@@ -12,8 +12,7 @@ import click
 from kansoku import locations
 from kansoku.cluster import noderecord
 from kansoku.cluster.realnode import RealNode, node_images
-from kansoku.errors import KansokuError, NotRunningError, StackError
-from kansoku.stack import state as st
+from kansoku.errors import KansokuError
 
 
 def _err(message: str) -> None:
@@ -22,18 +21,6 @@ def _err(message: str) -> None:
 
 def default_directory() -> Path:
     return locations.default_data_dir() / "real-node"
-
-
-def _refuse_if_running(directory: Path) -> None:
-    try:
-        record = noderecord.NodeRecord.load(directory)
-    except NotRunningError:
-        return
-    if record.status != "stopped" and st.pid_alive(record.owner_pid):
-        raise StackError(
-            f"a node is already running under {directory} (pid {record.owner_pid}); "
-            "stop it with 'kansoku cluster down'"
-        )
 
 
 def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
@@ -49,7 +36,6 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _refuse_if_running(root)
         node.start(images=node_images(images))
         _report(node)
         node.watch()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -36,6 +37,7 @@ from kansoku.cluster import (
     controllers,
     coredns,
     etcd,
+    hostchanges,
     kubeconfigs,
     kubelet,
     kubeproxy,
@@ -48,7 +50,7 @@ from kansoku.cluster.hostchanges import HostChanges
 from kansoku.cluster.layout import Layout
 from kansoku.cluster.netns import Namespace, new_name
 from kansoku.cluster.noderecord import NodeRecord, finish, remove_containers
-from kansoku.errors import StackError
+from kansoku.errors import NotRunningError, StackError
 from kansoku.stack import state as st
 from kansoku.stack.components import ComponentSpec
 from kansoku.stack.supervisor import Report, Supervisor
@@ -123,6 +125,8 @@ class RealNode:
         started = time.monotonic()
         self.directory = self.directory.resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
+        _refuse_if_running(self.directory)
+        _clear_previous_run(self.directory)
         self.namespace = Namespace(new_name())
         self.record = NodeRecord(
             directory=str(self.directory),
@@ -287,6 +291,29 @@ class RealNode:
         for problem in problems:
             self.report(f"warning: {problem}")
         return problems
+
+
+# What a run keeps under its folder; a new run starts from none of it (containerd would
+# otherwise try to recover the sandboxes of a run whose namespace is gone).
+_RUN_STATE = ("containerd", "kubelet", "kubelet-pki", "etcd", "pki", "cni", "pod-logs", "logs")
+
+
+def _refuse_if_running(directory: Path) -> None:
+    try:
+        record = NodeRecord.load(directory)
+    except NotRunningError:
+        return
+    if record.status != "stopped" and st.pid_alive(record.owner_pid):
+        raise StackError(
+            f"a node is already running under {directory} (pid {record.owner_pid}); "
+            "stop it with 'kansoku cluster down'"
+        )
+
+
+def _clear_previous_run(directory: Path) -> None:
+    hostchanges.unmount_under(directory)
+    for name in _RUN_STATE:
+        shutil.rmtree(directory / name, ignore_errors=True)
 
 
 def _socket_answers(path: str) -> bool:
