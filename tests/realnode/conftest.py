@@ -7,6 +7,7 @@ node's events, the pods' state and the component logs' tails (``diagnose``).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from kansoku.cluster.realnode import RealNode, node_images
 from kansoku.stack.supervisor import log_tail
 
 PROBE_IMAGE = "localhost/probe:dev"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @dataclass
@@ -56,6 +58,9 @@ def realnode_run(tmp_path_factory: pytest.TempPathFactory, cluster_tools: None) 
     node = RealNode(tmp_path_factory.mktemp("node"))
     node.start(images=node_images([PROBE_IMAGE]))
     assert node.supervisor is not None
+    # Start-up times, for docs/kubernetes.md (seconds from start() to each condition).
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "realnode-startup.json").write_text(json.dumps(node.timings, indent=2))
     run = Run(node, before, [p.pid for p in node.supervisor.processes.values()])
     try:
         yield run

@@ -52,7 +52,8 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
 def _report(node: RealNode) -> None:
     click.echo(f"export KUBECONFIG={node.kubeconfig}")
     _err(
-        f"the node is Ready ({node.timings['node_ready']:.1f}s); "
+        f"the node is Ready ({node.timings['node_ready']:.1f}s, everything "
+        f"{node.timings['all_ready']:.1f}s); "
         f"API server at https://127.0.0.1:{node.api_port} (forwarded into the node's namespace)"
     )
     for name, log in node.component_logs().items():
