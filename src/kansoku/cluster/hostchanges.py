@@ -112,7 +112,8 @@ def _remove_empty_mount_dir(path: str) -> None:
     """``ip netns add`` bind-mounts /run/netns onto itself: unmount it once empty, remove it."""
     if not os.path.isdir(path) or os.listdir(path):
         return
-    if os.path.ismount(path):
+    # (os.path.ismount cannot see a bind mount of a folder onto itself: same device.)
+    if path in {p.split()[4] for p in Path("/proc/self/mountinfo").read_text().splitlines()}:
         subprocess.run(["umount", path], capture_output=True, check=False)
     with contextlib.suppress(OSError):
         os.rmdir(path)
