@@ -17,6 +17,7 @@ import pytest
 
 from conftest import PROBE_IMAGE, Run, diagnose, mounted_under, processes_naming
 from kansoku import conventions as cv
+from kansoku.cluster import noderecord
 from kansoku.cluster.realnode import RealNode
 from kansoku.stack import state as st
 from kansoku.verify.poll import poll_until
@@ -168,13 +169,16 @@ def test_a_memory_limit_oom_kills(demo: RealNode) -> None:
     assert state["reason"] == "OOMKilled", state
 
 
-def test_stopping_leaves_nothing_behind(realnode_run: Run) -> None:
+def test_down_leaves_nothing_behind(realnode_run: Run) -> None:
+    """``kansoku cluster down``'s teardown, from the record alone (as when the process that
+    started the node is gone): every process killed by its recorded PID."""
     node, before = realnode_run.node, realnode_run.before
     record = node.record
     assert record is not None
     socket = record.containerd_socket
-    problems = node.stop()
+    problems = noderecord.down(node.directory)
     assert problems == []
+    node.stop()  # only the harness's forwarders and its threads inside the namespace are left
     assert [pid for pid in realnode_run.pids if st.pid_alive(pid)] == []
     assert processes_naming(socket) == [], "a shim or process still names the node's socket"
     assert not Path("/run/netns", record.netns).exists()

@@ -285,7 +285,9 @@ class RealNode:
         for forwarder in self._forwarders:
             forwarder.stop()
         self._forwarders.clear()
-        if self.record is None or self.record.status == "stopped":
+        if self.namespace is not None:
+            self.namespace.leave()  # the harness's own threads inside it end
+        if self.record is None or NodeRecord.load(self.directory).status == "stopped":
             return []
         problems = finish(self.record)
         for problem in problems:
