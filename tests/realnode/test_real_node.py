@@ -101,7 +101,7 @@ def test_the_node_is_ready_with_the_runtime_it_reports(node: RealNode) -> None:
     item = node.get_json("node", cv.REAL_NODE_NAME)
     ready = {c["type"]: c["status"] for c in item["status"]["conditions"]}["Ready"]
     assert ready == "True"
-    assert item["status"]["nodeInfo"]["containerRuntimeVersion"] == "containerd://v2.4.2"
+    assert item["status"]["nodeInfo"]["containerRuntimeVersion"] == "containerd://2.4.2"
     addresses = {a["type"]: a["address"] for a in item["status"]["addresses"]}
     assert addresses["InternalIP"] == cv.REAL_NODE_IP
 
