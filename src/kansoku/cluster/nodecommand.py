@@ -10,7 +10,7 @@ from types import FrameType
 import click
 
 from kansoku import locations
-from kansoku.cluster import noderecord
+from kansoku.cluster import noderecord, preflight
 from kansoku.cluster.realnode import RealNode, node_images
 from kansoku.errors import KansokuError
 
@@ -36,6 +36,7 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        preflight.check()  # before the images are built or anything is changed
         node.start(images=node_images(images))
         _report(node)
         node.watch()
@@ -43,10 +44,11 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
         _err(f"error: {exc}")
         raise SystemExit(exc.exit_code) from exc
     finally:
-        node.stop()
+        if node.record is not None:
+            problems = node.stop()
+            _err("the node is stopped" + ("" if problems else " and the machine is as it was"))
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _err("the node is stopped and the machine is as it was")
 
 
 def _report(node: RealNode) -> None:
