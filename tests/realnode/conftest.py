@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +55,12 @@ class Run:
 
 
 @pytest.fixture(scope="session")
-def realnode_run(tmp_path_factory: pytest.TempPathFactory, cluster_tools: None) -> Iterator[Run]:
+def realnode_run(cluster_tools: None) -> Iterator[Run]:
     before = HostSnapshot.take()
-    node = RealNode(tmp_path_factory.mktemp("node"))
+    # Not under pytest's basetemp: a later pytest session on the same machine removes all but
+    # the newest three of those, even while this node still runs from one.
+    directory = Path(tempfile.mkdtemp(prefix="kansoku-node-"))
+    node = RealNode(directory)
     node.start(images=node_images([PROBE_IMAGE]))
     assert node.supervisor is not None
     # Start-up times, for docs/kubernetes.md (seconds from start() to each condition).
@@ -66,6 +71,8 @@ def realnode_run(tmp_path_factory: pytest.TempPathFactory, cluster_tools: None) 
         yield run
     finally:
         node.stop()
+        if not hostchanges.mounts_under(directory):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ class NodeRecord:
 
     def save(self) -> None:
         data = {**self.__dict__, "host": self.host.to_json()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(self.path)

@@ -287,7 +287,7 @@ class RealNode:
         self._forwarders.clear()
         if self.namespace is not None:
             self.namespace.leave()  # the harness's own threads inside it end
-        if self.record is None or NodeRecord.load(self.directory).status == "stopped":
+        if self.record is None or _stopped_elsewhere(self.record):
             return []
         problems = finish(self.record)
         for problem in problems:
@@ -298,6 +298,14 @@ class RealNode:
 # What a run keeps under its folder; a new run starts from none of it (containerd would
 # otherwise try to recover the sandboxes of a run whose namespace is gone).
 _RUN_STATE = ("containerd", "kubelet", "kubelet-pki", "etcd", "pki", "cni", "pod-logs", "logs")
+
+
+def _stopped_elsewhere(record: NodeRecord) -> bool:
+    """Whether ``down`` (from the record on disk) already tore the node down."""
+    try:
+        return NodeRecord.load(Path(record.directory)).status == "stopped"
+    except NotRunningError:
+        return record.status == "stopped"  # the record's file is gone: ours still knows
 
 
 def _refuse_if_running(directory: Path) -> None:
