@@ -200,6 +200,8 @@ def test_down_leaves_nothing_behind(realnode_run: Run) -> None:
     assert [pid for pid in realnode_run.pids if st.pid_alive(pid)] == []
     assert processes_naming(socket) == [], "a shim or process still names the node's socket"
     assert not Path("/run/netns", record.netns).exists()
+    assert [c for c in record.host.created_cgroups if Path(c).exists()] == []
+    assert any(record.netns in c for c in record.host.created_cgroups)  # its own cgroup root
     assert mounted_under(node.directory) == []
     after = type(before).take()
     assert after.sysctls == before.sysctls

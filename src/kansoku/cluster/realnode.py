@@ -32,6 +32,7 @@ from kansoku import conventions as cv
 from kansoku.cluster import (
     apiserver,
     certs,
+    cgroups,
     cni,
     containerd,
     controllers,
@@ -147,6 +148,11 @@ class RealNode:
         if self.namespace is None or self.record is None:
             raise StackError("start() makes the namespace and the record first")
         self.namespace.create()
+        # The kubelet's cgroup root, recorded before it is made so the teardown finds it.
+        roots = [str(h / self.namespace.name) for h in cgroups.hierarchies()]
+        self.record.host.created_cgroups += roots
+        self.record.save()
+        cgroups.create(self.namespace.name)
         node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
         pki = certs.generate(self.directory / "pki", node)
         inside = self.directory / "inside.kubeconfig"  # for the node's own processes
@@ -160,7 +166,15 @@ class RealNode:
         server = f"https://127.0.0.1:{self.api_port}"
         kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
         cni.write(self.directory)
-        run = Layout(self.directory, dict(PORTS), pki, tools, inside, node_ip=cv.REAL_NODE_IP)
+        run = Layout(
+            self.directory,
+            dict(PORTS),
+            pki,
+            tools,
+            inside,
+            node_ip=cv.REAL_NODE_IP,
+            cgroup_root=f"/{self.namespace.name}",
+        )
         self.layout = run
         specs = self._specs(run, images, started)
         state = st.StackState(
