@@ -153,25 +153,14 @@ class RealNode:
         self.record.host.created_cgroups += roots
         self.record.save()
         cgroups.create(self.namespace.name)
-        node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
-        pki = certs.generate(self.directory / "pki", node)
-        inside = self.directory / "inside.kubeconfig"  # for the node's own processes
-        kubeconfigs.write(inside, "https://127.0.0.1:6443", pki.ca.cert, pki.admin)
-        assert pki.kubelet is not None  # noqa: S101 - generate made it for the node
-        kubelet_kubeconfig = self.directory / "kubelet.kubeconfig"
-        kubeconfigs.write(kubelet_kubeconfig, "https://127.0.0.1:6443", pki.ca.cert, pki.kubelet)
-        forwarder = Forwarder(self.namespace, "127.0.0.1", PORTS["apiserver"])
-        self.api_port = forwarder.start()
-        self._forwarders.append(forwarder)
-        server = f"https://127.0.0.1:{self.api_port}"
-        kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
+        pki = self._certificates(self.namespace)
         cni.write(self.directory)
         run = Layout(
             self.directory,
             dict(PORTS),
             pki,
             tools,
-            inside,
+            self.directory / "inside.kubeconfig",
             node_ip=cv.REAL_NODE_IP,
             cgroup_root=f"/{self.namespace.name}",
         )
@@ -191,6 +180,24 @@ class RealNode:
         self.timings["all_ready"] = time.monotonic() - started  # CoreDNS and metrics-server too
         self.record.status = "ready"
         self.record.save()
+
+    def _certificates(self, namespace: Namespace) -> certs.Certificates:
+        """The run's certificates, kubeconfigs for the node's processes (the API server on the
+        namespace's loopback) and for the host (through a forwarder, started here)."""
+        node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
+        pki = certs.generate(self.directory / "pki", node)
+        inside = "https://127.0.0.1:6443"
+        kubeconfigs.write(self.directory / "inside.kubeconfig", inside, pki.ca.cert, pki.admin)
+        if pki.kubelet is None:
+            raise StackError("the node's certificates lack the kubelet's")
+        kubelet_config = self.directory / "kubelet.kubeconfig"
+        kubeconfigs.write(kubelet_config, inside, pki.ca.cert, pki.kubelet)
+        forwarder = Forwarder(namespace, "127.0.0.1", PORTS["apiserver"])
+        self.api_port = forwarder.start()
+        self._forwarders.append(forwarder)
+        server = f"https://127.0.0.1:{self.api_port}"
+        kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
+        return pki
 
     def _specs(self, run: Layout, images: list[Path], started: float) -> list[ComponentSpec]:
         """In stop order reversed: containerd outlives the kubelet, etcd everything."""
