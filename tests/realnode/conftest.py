@@ -55,7 +55,7 @@ class Run:
 
 
 @pytest.fixture(scope="session")
-def realnode_run(cluster_tools: None) -> Iterator[Run]:
+def realnode_run(node_tools: None) -> Iterator[Run]:
     before = HostSnapshot.take()
     # Not under pytest's basetemp: a later pytest session on the same machine removes all but
     # the newest three of those, even while this node still runs from one.
