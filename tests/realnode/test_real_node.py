@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from node_harness import PROBE_IMAGE, Run, diagnose, mounted_under, processes_naming
 
-from conftest import PROBE_IMAGE, Run, diagnose, mounted_under, processes_naming
 from kansoku import conventions as cv
 from kansoku.cluster import noderecord
 from kansoku.cluster.realnode import RealNode
