@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +76,3 @@ def processes_naming(text: str) -> list[int]:
             except OSError:
                 continue
     return found
-
-
-def run_ok(argv: list[str]) -> str:
-    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
