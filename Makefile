@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser node-packages tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
+.PHONY: help install browser node-packages tools tools-stack up test test-unit test-go test-e2e test-cluster test-realnode test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-e2e: tools browser  ## end-to-end tests only
 
 test-cluster: tools  ## the manifests against a real control plane with simulated nodes
 	$(RUN) pytest -m cluster tests/cluster $(PYTEST_ARGS)
+
+test-realnode: tools node-packages  ## one node with real containers in its own network namespace (root)
+	$(RUN) pytest -m realnode tests/realnode $(PYTEST_ARGS)
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
 	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)

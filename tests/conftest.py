@@ -11,11 +11,14 @@ tests are collected. A failed build fails the cluster tests with the end of its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kansoku.cluster import controlplane, crds, realnode
+from kansoku.errors import ToolError
+from kansoku.tools import lookup
 from kansoku.tools.background import BackgroundInstall
 
 BUILD_LOG = Path(__file__).resolve().parents[1] / "test-artifacts" / "cluster-tools-build.log"
@@ -62,10 +65,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         install.stop()
 
 
-@pytest.fixture(scope="session")
-def cluster_tools(request: pytest.FixtureRequest) -> None:
-    """The control plane's binaries and CRDs are in the cache (built beside the other tests
-    when they were missing)."""
+def _wait(request: pytest.FixtureRequest, ready: Callable[[], bool] | None) -> None:
     install = request.config.stash.get(_INSTALL, None)
     if install is None:
         return
@@ -78,4 +78,29 @@ def cluster_tools(request: pytest.FixtureRequest) -> None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(message)
 
-    install.wait(progress)
+    install.wait(progress, ready)
+
+
+def _control_plane_installed() -> bool:
+    try:
+        for binary in controlplane.TOOLS:
+            lookup.resolve(binary)
+        for entry in crds.TOOLS:
+            lookup.files(entry)
+    except ToolError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def cluster_tools(request: pytest.FixtureRequest) -> None:
+    """The control plane's binaries and CRDs are in the cache (built beside the other tests
+    when they were missing). The install builds them first: the cluster tests go on as soon as
+    they are there, while the real node's tools may still be building."""
+    _wait(request, _control_plane_installed)
+
+
+@pytest.fixture(scope="session")
+def node_tools(request: pytest.FixtureRequest) -> None:
+    """Every tool of the background install is in the cache (the real node's included)."""
+    _wait(request, None)

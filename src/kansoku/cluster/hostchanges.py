@@ -76,8 +76,7 @@ class HostChanges:
         _remove_log_links(directory)
         for path in self.created_paths:
             if path in _SHARED_DIRS:  # other runs' namespaces may be there: only when empty
-                with contextlib.suppress(OSError):
-                    os.rmdir(path)
+                _remove_empty_mount_dir(path)
             elif os.path.lexists(path):
                 shutil.rmtree(path, ignore_errors=True)
             if os.path.lexists(path) and path not in _SHARED_DIRS:
@@ -107,6 +106,17 @@ class HostChanges:
             if top.exists():
                 problems.append(f"could not remove cgroup {top}")
         return problems
+
+
+def _remove_empty_mount_dir(path: str) -> None:
+    """``ip netns add`` bind-mounts /run/netns onto itself: unmount it once empty, remove it."""
+    if not os.path.isdir(path) or os.listdir(path):
+        return
+    # (os.path.ismount cannot see a bind mount of a folder onto itself: same device.)
+    if path in {p.split()[4] for p in Path("/proc/self/mountinfo").read_text().splitlines()}:
+        subprocess.run(["umount", path], capture_output=True, check=False)
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
 
 
 def cgroup_candidates() -> list[Path]:

@@ -42,6 +42,7 @@ def config(run: Layout) -> dict[str, Any]:
             "x509": {"clientCAFile": str(pki.ca.cert)},
         },
         "authorization": {"mode": "Webhook"},
+        "cgroupRoot": run.cgroup_root,
         "clusterDNS": [cv.REAL_NODE_DNS_IP],
         "clusterDomain": cv.REAL_NODE_CLUSTER_DOMAIN,
         "containerRuntimeEndpoint": sock,
@@ -73,6 +74,7 @@ _UNUSUAL: dict[str, Any] = {
 }
 _WHY = {
     "cgroupDriver": "no systemd: cgroupfs, as containerd's SystemdCgroup = false",
+    "cgroupRoot": "the run's own, made before and removed after (cgroups.py)",
     "failCgroupV1": "the machine is cgroup v1 (hybrid); kubelet 1.37 refuses v1 by default",
     "failSwapOn": "a shared machine may have swap on",
     "protectKernelDefaults": (

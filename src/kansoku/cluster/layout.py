@@ -34,6 +34,7 @@ class Layout:
     tools: dict[str, Path]
     kubeconfig: Path
     node_ip: str = ""  # a real node's address; "" for the simulated nodes on loopback
+    cgroup_root: str = "/"  # a real node's kubelet puts its pods' cgroups under this one
 
     def url(self, port: str, scheme: str = "https") -> str:
         return f"{scheme}://{LOOPBACK}:{self.ports[port]}"

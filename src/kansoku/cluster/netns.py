@@ -99,11 +99,15 @@ class Namespace:
             )
         return self._inside.submit(function, *args).result()
 
+    def leave(self) -> None:
+        """End the threads inside it: a namespace lives on while a thread is in it."""
+        if self._inside is not None:
+            self._inside.shutdown(wait=True, cancel_futures=True)
+            self._inside = None
+
     def delete(self) -> None:
         """Delete the namespace (its links, bridge and iptables rules go with it)."""
-        if self._inside is not None:
-            self._inside.shutdown(wait=False, cancel_futures=True)
-            self._inside = None
+        self.leave()
         if self.exists():
             _ip("netns", "delete", self.name)
 

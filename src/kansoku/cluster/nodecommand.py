@@ -10,10 +10,9 @@ from types import FrameType
 import click
 
 from kansoku import locations
-from kansoku.cluster import noderecord
+from kansoku.cluster import noderecord, preflight
 from kansoku.cluster.realnode import RealNode, node_images
-from kansoku.errors import KansokuError, NotRunningError, StackError
-from kansoku.stack import state as st
+from kansoku.errors import KansokuError
 
 
 def _err(message: str) -> None:
@@ -22,18 +21,6 @@ def _err(message: str) -> None:
 
 def default_directory() -> Path:
     return locations.default_data_dir() / "real-node"
-
-
-def _refuse_if_running(directory: Path) -> None:
-    try:
-        record = noderecord.NodeRecord.load(directory)
-    except NotRunningError:
-        return
-    if record.status != "stopped" and st.pid_alive(record.owner_pid):
-        raise StackError(
-            f"a node is already running under {directory} (pid {record.owner_pid}); "
-            "stop it with 'kansoku cluster down'"
-        )
 
 
 def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
@@ -49,7 +36,7 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _refuse_if_running(root)
+        preflight.check()  # before the images are built or anything is changed
         node.start(images=node_images(images))
         _report(node)
         node.watch()
@@ -57,16 +44,18 @@ def up_real_node(directory: Path | None, images: tuple[str, ...]) -> None:
         _err(f"error: {exc}")
         raise SystemExit(exc.exit_code) from exc
     finally:
-        node.stop()
+        if node.record is not None:
+            problems = node.stop()
+            _err("the node is stopped" + ("" if problems else " and the machine is as it was"))
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _err("the node is stopped and the machine is as it was")
 
 
 def _report(node: RealNode) -> None:
     click.echo(f"export KUBECONFIG={node.kubeconfig}")
     _err(
-        f"the node is Ready ({node.timings['node_ready']:.1f}s); "
+        f"the node is Ready ({node.timings['node_ready']:.1f}s, everything "
+        f"{node.timings['all_ready']:.1f}s); "
         f"API server at https://127.0.0.1:{node.api_port} (forwarded into the node's namespace)"
     )
     for name, log in node.component_logs().items():

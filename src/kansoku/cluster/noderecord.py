@@ -44,6 +44,7 @@ class NodeRecord:
 
     def save(self) -> None:
         data = {**self.__dict__, "host": self.host.to_json()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(self.path)
@@ -85,13 +86,16 @@ def _quiet(argv: list[str]) -> None:
     subprocess.run(argv, capture_output=True, check=False, timeout=60)
 
 
-def _kill_recorded(directory: Path) -> None:
-    """Processes of the supervisor's state whose command line is still the recorded one."""
+def _kill_recorded(directory: Path, only: tuple[str, ...] = ()) -> None:
+    """Processes of the supervisor's state (``only`` these, if given) that still run from the
+    node's folder."""
     try:
         state = st.read(directory)
     except NotRunningError:
         return
     for comp in state.components.values():
+        if only and comp.name not in only:
+            continue
         if comp.pid and st.pid_alive(comp.pid) and _runs_from(comp.pid, directory):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(comp.pid, signal.SIGKILL)
@@ -108,7 +112,8 @@ def _runs_from(pid: int, directory: Path) -> bool:
 def finish(record: NodeRecord) -> list[str]:
     """The steps after the processes stopped: containers, mounts, namespace, host state."""
     directory = Path(record.directory)
-    remove_containers(record)
+    _kill_recorded(directory, only=("kubelet",))  # first: nothing restarts the pods
+    remove_containers(record)  # while containerd runs, if it still does
     _kill_recorded(directory)
     kill_shims(record)
     problems = hostchanges.unmount_under(directory)

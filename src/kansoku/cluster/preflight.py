@@ -17,6 +17,7 @@ from kansoku.errors import NodePreflightError
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21
 PACKAGES_SCRIPT = "scripts/install-node-packages.sh"
+BRIDGE_NETFILTER = "/proc/sys/net/bridge/bridge-nf-call-iptables"
 PROGRAMS = ("nsenter", "ip", "iptables", "ipset", "conntrack", "mount", "umount")
 
 
@@ -68,6 +69,8 @@ def missing(probes: Probes | None = None) -> list[str]:
         lacks.append("overlayfs support in the kernel (containerd's snapshotter)")
     if not probe.kernel_module("bridge"):
         lacks.append("bridge support in the kernel (the pods' CNI bridge)")
+    elif not probe.exists(BRIDGE_NETFILTER) and not probe.kernel_module("br_netfilter"):
+        lacks.append("br_netfilter (iptables must see bridged packets: Services, policies)")
     absent = [p for p in PROGRAMS if probe.which(p) is None]
     for path in ("/usr/sbin/runc", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local"):
         if not probe.exists(path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -31,11 +32,13 @@ from kansoku import conventions as cv
 from kansoku.cluster import (
     apiserver,
     certs,
+    cgroups,
     cni,
     containerd,
     controllers,
     coredns,
     etcd,
+    hostchanges,
     kubeconfigs,
     kubelet,
     kubeproxy,
@@ -48,7 +51,7 @@ from kansoku.cluster.hostchanges import HostChanges
 from kansoku.cluster.layout import Layout
 from kansoku.cluster.netns import Namespace, new_name
 from kansoku.cluster.noderecord import NodeRecord, finish, remove_containers
-from kansoku.errors import StackError
+from kansoku.errors import NotRunningError, StackError
 from kansoku.stack import state as st
 from kansoku.stack.components import ComponentSpec
 from kansoku.stack.supervisor import Report, Supervisor
@@ -123,6 +126,8 @@ class RealNode:
         started = time.monotonic()
         self.directory = self.directory.resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
+        _refuse_if_running(self.directory)
+        _clear_previous_run(self.directory)
         self.namespace = Namespace(new_name())
         self.record = NodeRecord(
             directory=str(self.directory),
@@ -143,22 +148,24 @@ class RealNode:
         if self.namespace is None or self.record is None:
             raise StackError("start() makes the namespace and the record first")
         self.namespace.create()
-        node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
-        pki = certs.generate(self.directory / "pki", node)
-        inside = self.directory / "inside.kubeconfig"  # for the node's own processes
-        kubeconfigs.write(inside, "https://127.0.0.1:6443", pki.ca.cert, pki.admin)
-        assert pki.kubelet is not None  # noqa: S101 - generate made it for the node
-        kubelet_kubeconfig = self.directory / "kubelet.kubeconfig"
-        kubeconfigs.write(kubelet_kubeconfig, "https://127.0.0.1:6443", pki.ca.cert, pki.kubelet)
-        forwarder = Forwarder(self.namespace, "127.0.0.1", PORTS["apiserver"])
-        self.api_port = forwarder.start()
-        self._forwarders.append(forwarder)
-        server = f"https://127.0.0.1:{self.api_port}"
-        kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
+        # The kubelet's cgroup root, recorded before it is made so the teardown finds it.
+        roots = [str(h / self.namespace.name) for h in cgroups.hierarchies()]
+        self.record.host.created_cgroups += roots
+        self.record.save()
+        cgroups.create(self.namespace.name)
+        pki = self._certificates(self.namespace)
         cni.write(self.directory)
-        run = Layout(self.directory, dict(PORTS), pki, tools, inside, node_ip=cv.REAL_NODE_IP)
+        run = Layout(
+            self.directory,
+            dict(PORTS),
+            pki,
+            tools,
+            self.directory / "inside.kubeconfig",
+            node_ip=cv.REAL_NODE_IP,
+            cgroup_root=f"/{self.namespace.name}",
+        )
         self.layout = run
-        specs = self._specs(run, images)
+        specs = self._specs(run, images, started)
         state = st.StackState(
             data_dir=str(self.directory),
             bind_address="127.0.0.1",
@@ -170,13 +177,29 @@ class RealNode:
             specs, state, self.logs, report=self.report, ready_check=self._ready(pki.ca.cert)
         )
         self.supervisor.start_all()
-        self.timings["coredns_ready"] = time.monotonic() - started
-        self.kubectl("wait", "--for=condition=Ready", f"node/{cv.REAL_NODE_NAME}", "--timeout=180s")
-        self.timings["node_ready"] = time.monotonic() - started
+        self.timings["all_ready"] = time.monotonic() - started  # CoreDNS and metrics-server too
         self.record.status = "ready"
         self.record.save()
 
-    def _specs(self, run: Layout, images: list[Path]) -> list[ComponentSpec]:
+    def _certificates(self, namespace: Namespace) -> certs.Certificates:
+        """The run's certificates, kubeconfigs for the node's processes (the API server on the
+        namespace's loopback) and for the host (through a forwarder, started here)."""
+        node = certs.Node(cv.REAL_NODE_NAME, cv.REAL_NODE_IP, cv.REAL_NODE_SERVICE_IP)
+        pki = certs.generate(self.directory / "pki", node)
+        inside = "https://127.0.0.1:6443"
+        kubeconfigs.write(self.directory / "inside.kubeconfig", inside, pki.ca.cert, pki.admin)
+        if pki.kubelet is None:
+            raise StackError("the node's certificates lack the kubelet's")
+        kubelet_config = self.directory / "kubelet.kubeconfig"
+        kubeconfigs.write(kubelet_config, inside, pki.ca.cert, pki.kubelet)
+        forwarder = Forwarder(namespace, "127.0.0.1", PORTS["apiserver"])
+        self.api_port = forwarder.start()
+        self._forwarders.append(forwarder)
+        server = f"https://127.0.0.1:{self.api_port}"
+        kubeconfigs.write(self.kubeconfig, server, pki.ca.cert, pki.admin)
+        return pki
+
+    def _specs(self, run: Layout, images: list[Path], started: float) -> list[ComponentSpec]:
         """In stop order reversed: containerd outlives the kubelet, etcd everything."""
         kubelet_spec = replace(
             kubelet.kubelet(run, stage=3),
@@ -196,7 +219,7 @@ class RealNode:
             kubeproxy.kube_proxy(run, stage=3),
             replace(
                 kuberouter.kube_router(run, stage=4),
-                prepare=self._wait_node_registered,  # it reads its Node object at start
+                prepare=lambda: self._wait_node_ready(started),  # it reads its Node at start
             ),
             dns,
             replace(
@@ -226,13 +249,15 @@ class RealNode:
 
         return check
 
-    def _wait_node_registered(self) -> None:
+    def _wait_node_ready(self, started: float) -> None:
         node = f"node/{cv.REAL_NODE_NAME}"
         poll_until(
             lambda: self.kubectl("get", node, check=False).returncode == 0 or None,
             what=f"the kubelet to register {node}",
             timeout=180,
         )
+        self.kubectl("wait", "--for=condition=Ready", node, "--timeout=180s")
+        self.timings["node_ready"] = time.monotonic() - started
 
     def _apply(self, manifest: str) -> None:
         self.kubectl("apply", "--server-side", "-f", "-", stdin=manifest)
@@ -281,12 +306,45 @@ class RealNode:
         for forwarder in self._forwarders:
             forwarder.stop()
         self._forwarders.clear()
-        if self.record is None or self.record.status == "stopped":
+        if self.namespace is not None:
+            self.namespace.leave()  # the harness's own threads inside it end
+        if self.record is None or _stopped_elsewhere(self.record):
             return []
         problems = finish(self.record)
         for problem in problems:
             self.report(f"warning: {problem}")
         return problems
+
+
+# What a run keeps under its folder; a new run starts from none of it (containerd would
+# otherwise try to recover the sandboxes of a run whose namespace is gone).
+_RUN_STATE = ("containerd", "kubelet", "kubelet-pki", "etcd", "pki", "cni", "pod-logs", "logs")
+
+
+def _stopped_elsewhere(record: NodeRecord) -> bool:
+    """Whether ``down`` (from the record on disk) already tore the node down."""
+    try:
+        return NodeRecord.load(Path(record.directory)).status == "stopped"
+    except NotRunningError:
+        return record.status == "stopped"  # the record's file is gone: ours still knows
+
+
+def _refuse_if_running(directory: Path) -> None:
+    try:
+        record = NodeRecord.load(directory)
+    except NotRunningError:
+        return
+    if record.status != "stopped" and st.pid_alive(record.owner_pid):
+        raise StackError(
+            f"a node is already running under {directory} (pid {record.owner_pid}); "
+            "stop it with 'kansoku cluster down'"
+        )
+
+
+def _clear_previous_run(directory: Path) -> None:
+    hostchanges.unmount_under(directory)
+    for name in _RUN_STATE:
+        shutil.rmtree(directory / name, ignore_errors=True)
 
 
 def _socket_answers(path: str) -> bool:

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from kansoku.errors import ToolError
 from kansoku.tools.build import Progress, log_tail
 
 _REPORT_SECONDS = 30.0
+_READY_SECONDS = 5.0
 
 
 def _lowest_priority() -> list[str]:
@@ -64,16 +65,23 @@ class BackgroundInstall:
             )
         self.started = time.monotonic()
 
-    def wait(self, progress: Progress) -> None:
-        """Block until the install ends, reporting its last log line every 30 s; a failed
-        install is a ToolError carrying the end of its log."""
+    def wait(self, progress: Progress, ready: Callable[[], bool] | None = None) -> None:
+        """Block until the install ends (or ``ready()`` holds: the tools a caller needs were
+        built first), reporting its last log line every 30 s; a failed install is a
+        ToolError carrying the end of its log."""
         if self.process is None:
             return
+        reported = time.monotonic()
         while True:
+            if ready is not None and ready():
+                return
             try:
-                code = self.process.wait(timeout=_REPORT_SECONDS)
+                code = self.process.wait(timeout=_READY_SECONDS if ready else _REPORT_SECONDS)
                 break
             except subprocess.TimeoutExpired:
+                if time.monotonic() - reported < _REPORT_SECONDS - 1:
+                    continue
+                reported = time.monotonic()
                 elapsed = time.monotonic() - self.started
                 progress(
                     f"waiting for the background build of {', '.join(self.names)} "

@@ -53,6 +53,15 @@ def test_preflight_names_each_missing_thing() -> None:
     assert "nothing was changed" in message
 
 
+def test_a_bridge_without_netfilter_is_named() -> None:
+    probes = _probes(
+        kernel_module=lambda name: name != "br_netfilter",
+        exists=lambda path: path != preflight.BRIDGE_NETFILTER,
+    )
+    (lack,) = preflight.missing(probes)
+    assert "br_netfilter" in lack
+
+
 def test_only_net_admin_missing_is_named_alone() -> None:
     probes = _probes(capabilities=lambda: ALL_CAPS & ~(1 << preflight.CAP_NET_ADMIN))
     assert preflight.missing(probes) == ["the CAP_NET_ADMIN capability"]

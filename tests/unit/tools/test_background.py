@@ -50,3 +50,19 @@ def test_stop_ends_an_install_still_running(
     assert install.process is not None
     assert install.process.returncode is not None
     assert install.process.returncode < 0  # ended by a signal, not finished
+
+
+def test_wait_returns_once_what_the_caller_needs_is_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The install runs on (its "binary" takes 60 s to answer); the caller's part is ready.
+    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
+    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
+    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
+    install.start()
+    try:
+        install.wait(progress=lambda _: None, ready=lambda: True)
+        assert install.process is not None
+        assert install.process.poll() is None  # still running: the wait did not wait it out
+    finally:
+        install.stop()
