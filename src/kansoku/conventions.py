@@ -58,6 +58,8 @@ PORTS: tuple[Port, ...] = (
     Port("alert-receiver", "alert-receiver", 9095, "local notification receiver"),
     Port("console", "console", 3000, "the console: dashboards, traces, links to the UIs"),
     Port("victorialogs", "victorialogs", 9428, "OTLP logs in, LogsQL queries, web UI"),
+    Port("opensearch", "opensearch", 9200, "OpenSearch REST API (--jaeger-storage opensearch)"),
+    Port("opensearch-transport", "opensearch", 9300, "OpenSearch node-to-node transport"),
 )
 
 PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
@@ -331,3 +333,15 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 # The labels that mark our objects: the stack's and the shop's.
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 PART_OF_VALUES = ("kansoku", "kansoku-shop")
+
+# --- traces on OpenSearch (stack/components/opensearch.py, docs/traces.md) ---------------
+OPENSEARCH = "opensearch"
+ES_INDEX_CLEANER = "es-index-cleaner"
+ENV_JAEGER_OPENSEARCH_URLS = "KANSOKU_JAEGER_OPENSEARCH_URLS"  # Jaeger -> OpenSearch, a list
+ENV_JAEGER_OPENSEARCH_REPLICAS = "KANSOKU_JAEGER_OPENSEARCH_REPLICAS"
+ENV_JAEGER_OPENSEARCH_SPAN_SHARDS = "KANSOKU_JAEGER_OPENSEARCH_SPAN_SHARDS"
+ENV_OPENSEARCH_HEAP = "KANSOKU_OPENSEARCH_HEAP"
+ENV_TRACES_RETENTION_DAYS = "KANSOKU_TRACES_RETENTION_DAYS"
+JAEGER_INDEX_PREFIX = "kansoku"  # Jaeger's indices: kansoku-jaeger-span-2026-12-06, ...
+JAEGER_SPAN_INDEX = JAEGER_INDEX_PREFIX + "-jaeger-span-"
+JAEGER_SERVICE_INDEX = JAEGER_INDEX_PREFIX + "-jaeger-service-"

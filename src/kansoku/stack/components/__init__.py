@@ -1,6 +1,7 @@
 """The local stack's components: what runs, in which order, with which flags and environment.
 
-One module per component (``alertmanager`` with its local receiver, ``prometheus``, ``jaeger``,
+One module per component (``alertmanager`` with its local receiver, ``prometheus``,
+``opensearch`` (only with ``--jaeger-storage opensearch``), ``jaeger``,
 ``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it
 needs), ``STAGE`` and ``specs(settings, binaries)``.
 Every component reads the one copy of its configuration under ``config/``; what differs on
@@ -25,6 +26,7 @@ from kansoku.stack.components import (
     collector,
     console,
     jaeger,
+    opensearch,
     prometheus,
     shop,
     victorialogs,
@@ -32,6 +34,7 @@ from kansoku.stack.components import (
 from kansoku.stack.components.spec import (
     JAEGER_STORAGES,
     LOGS_RETENTION,
+    OPENSEARCH_HEAP,
     PROMETHEUS_RETENTION,
     ComponentSpec,
     StackSettings,
@@ -45,6 +48,7 @@ MODULES: tuple[ModuleType, ...] = (
     console,
     alertmanager,
     prometheus,
+    opensearch,
     jaeger,
     victorialogs,
     collector,
@@ -55,6 +59,7 @@ __all__ = [
     "JAEGER_STORAGES",
     "LOGS_RETENTION",
     "MODULES",
+    "OPENSEARCH_HEAP",
     "PROMETHEUS_RETENTION",
     "ComponentSpec",
     "StackSettings",
@@ -71,6 +76,8 @@ def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[Comp
     return [dataclasses.replace(s, env={**common, **s.env, **settings.extra_env}) for s in specs]
 
 
-def needed_binaries() -> tuple[str, ...]:
-    """Every pinned binary the local stack starts."""
-    return tuple(b for module in MODULES for b in module.BINARIES)
+def needed_binaries(settings: StackSettings | None = None) -> tuple[str, ...]:
+    """Every pinned binary the local stack starts; with ``settings``, also those its options
+    add (OpenSearch for ``--jaeger-storage opensearch``), which ``--stack`` installs leave out."""
+    always = tuple(b for module in MODULES for b in module.BINARIES)
+    return always + (opensearch.extra_binaries(settings) if settings else ())
