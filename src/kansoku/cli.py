@@ -191,6 +191,13 @@ def tools_manifest(check: bool) -> None:
     envvar="KANSOKU_OPENSEARCH_HEAP",
     help="OpenSearch's JVM heap with --jaeger-storage opensearch.",
 )
+@click.option(
+    "--traces-retention-days",
+    default=components.TRACES_RETENTION_DAYS,
+    show_default=True,
+    type=int,
+    help="Days of traces kept with --jaeger-storage opensearch (es-index-cleaner, hourly).",
+)
 @click.option("--collector-debug", is_flag=True, help="Add the debug exporter to the collector.")
 @click.option(
     "--retention",
@@ -215,6 +222,7 @@ def up(
     loadgen: bool,
     jaeger_storage: str,
     opensearch_heap: str,
+    traces_retention_days: int,
     collector_debug: bool,
     retention: str,
     logs_retention: str,
@@ -230,6 +238,7 @@ def up(
         loadgen=loadgen and services,
         jaeger_storage=jaeger_storage,
         opensearch_heap=opensearch_heap,
+        traces_retention_days=traces_retention_days,
         collector_debug=collector_debug,
         retention=retention,
         logs_retention=logs_retention,

@@ -12,10 +12,12 @@ from kansoku import conventions as cv
 from kansoku import locations
 from kansoku.errors import ConfigError
 from kansoku.stack import components
-from kansoku.stack.components import opensearch
+from kansoku.stack.components import opensearch, traces_retention
 from kansoku.stack.ports import resolve_ports
+from kansoku.traces import retention
 
 BINARIES = {
+    cv.ES_INDEX_CLEANER: Path("/opt/bin/es-index-cleaner"),
     **{b: Path(f"/opt/bin/{b}") for b in components.needed_binaries()},
     cv.OPENSEARCH: Path("/opt/opensearch-2.19.6/bin/opensearch"),
 }
@@ -119,3 +121,32 @@ def test_the_jaeger_overlay_stores_and_queries_in_opensearch() -> None:
     assert overlay["exporters"]["jaeger_storage_exporter"]["trace_storage"] == name
     indices = backends[name]["opensearch"]["indices"]
     assert indices["index_prefix"] == cv.JAEGER_INDEX_PREFIX
+
+
+def test_retention_runs_the_cleaner_hourly_only_with_opensearch(tmp_path: Path) -> None:
+    binaries = {**BINARIES, cv.ES_INDEX_CLEANER: Path("/opt/bin/es-index-cleaner")}
+    memory = components.build_specs(_settings(tmp_path), binaries)
+    assert traces_retention.NAME not in [s.name for s in memory]
+    settings = _settings(tmp_path, jaeger_storage="opensearch", traces_retention_days=3)
+    assert cv.ES_INDEX_CLEANER in components.needed_binaries(settings)
+    specs = {s.name: s for s in components.build_specs(settings, binaries)}
+    job = specs[traces_retention.NAME]
+    assert job.stage > specs[cv.JAEGER].stage  # Jaeger made the index templates by then
+    assert job.argv[1:] == [
+        "-m",
+        "kansoku.traces.retention",
+        "--cleaner=/opt/bin/es-index-cleaner",
+        "--url=http://127.0.0.1:9200",
+        "--days=3",
+    ]
+    assert retention.cleaner_argv(Path("/c"), "http://127.0.0.1:9200", 3) == [
+        "/c",
+        "--index-prefix",
+        "kansoku",
+        "3",
+        "http://127.0.0.1:9200",
+    ]
+    with pytest.raises(ConfigError, match="--traces-retention-days"):
+        components.build_specs(
+            _settings(tmp_path, jaeger_storage="opensearch", traces_retention_days=0), binaries
+        )

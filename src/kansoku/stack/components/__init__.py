@@ -1,9 +1,9 @@
 """The local stack's components: what runs, in which order, with which flags and environment.
 
 One module per component (``alertmanager`` with its local receiver, ``prometheus``,
-``opensearch`` (only with ``--jaeger-storage opensearch``), ``jaeger``,
-``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it
-needs), ``STAGE`` and ``specs(settings, binaries)``.
+``opensearch`` and ``traces_retention`` (only with ``--jaeger-storage opensearch``),
+``jaeger``, ``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned
+binaries it needs), ``STAGE`` and ``specs(settings, binaries)``.
 Every component reads the one copy of its configuration under ``config/``; what differs on
 this host (ports, bind address, data paths, peer endpoints) is passed as environment
 variables that the configuration files expand, or as command-line flags where the upstream
@@ -29,6 +29,7 @@ from kansoku.stack.components import (
     opensearch,
     prometheus,
     shop,
+    traces_retention,
     victorialogs,
 )
 from kansoku.stack.components.spec import (
@@ -36,6 +37,7 @@ from kansoku.stack.components.spec import (
     LOGS_RETENTION,
     OPENSEARCH_HEAP,
     PROMETHEUS_RETENTION,
+    TRACES_RETENTION_DAYS,
     ComponentSpec,
     StackSettings,
     port_env,
@@ -52,6 +54,7 @@ MODULES: tuple[ModuleType, ...] = (
     jaeger,
     victorialogs,
     collector,
+    traces_retention,
     shop,
 )
 
@@ -61,6 +64,7 @@ __all__ = [
     "MODULES",
     "OPENSEARCH_HEAP",
     "PROMETHEUS_RETENTION",
+    "TRACES_RETENTION_DAYS",
     "ComponentSpec",
     "StackSettings",
     "build_specs",
@@ -80,4 +84,6 @@ def needed_binaries(settings: StackSettings | None = None) -> tuple[str, ...]:
     """Every pinned binary the local stack starts; with ``settings``, also those its options
     add (OpenSearch for ``--jaeger-storage opensearch``), which ``--stack`` installs leave out."""
     always = tuple(b for module in MODULES for b in module.BINARIES)
-    return always + (opensearch.extra_binaries(settings) if settings else ())
+    if settings is None:
+        return always
+    return always + opensearch.extra_binaries(settings) + traces_retention.extra_binaries(settings)
