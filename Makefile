@@ -32,7 +32,7 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 # The control plane is not built first: the cluster tests run last and pytest builds it beside the
 # other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
 test: tools-stack browser lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
-	$(RUN) kansoku tools install kustomize opensearch es-index-cleaner
+	$(RUN) kansoku tools install kustomize opensearch
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only

@@ -196,7 +196,7 @@ def tools_manifest(check: bool) -> None:
     default=components.TRACES_RETENTION_DAYS,
     show_default=True,
     type=int,
-    help="Days of traces kept with --jaeger-storage opensearch (es-index-cleaner, hourly).",
+    help="Days of traces kept with --jaeger-storage opensearch (old daily indices go hourly).",
 )
 @click.option("--collector-debug", is_flag=True, help="Add the debug exporter to the collector.")
 @click.option(

@@ -336,7 +336,6 @@ PART_OF_VALUES = ("kansoku", "kansoku-shop")
 
 # --- traces on OpenSearch (stack/components/opensearch.py, docs/traces.md) ---------------
 OPENSEARCH = "opensearch"
-ES_INDEX_CLEANER = "es-index-cleaner"
 ENV_JAEGER_OPENSEARCH_URLS = "KANSOKU_JAEGER_OPENSEARCH_URLS"  # Jaeger -> OpenSearch, a list
 ENV_JAEGER_OPENSEARCH_REPLICAS = "KANSOKU_JAEGER_OPENSEARCH_REPLICAS"
 ENV_JAEGER_OPENSEARCH_SPAN_SHARDS = "KANSOKU_JAEGER_OPENSEARCH_SPAN_SHARDS"

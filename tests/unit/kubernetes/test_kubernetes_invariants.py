@@ -60,7 +60,7 @@ def test_every_pod_meets_the_restricted_profile(rendering: Rendering) -> None:
     workloads = list(pod_specs(rendering))
     expected = WORKLOADS | ({"StatefulSet/loki"} if rendering.name.endswith("+loki") else set())
     if rendering.name.endswith("+opensearch"):
-        expected |= {"StatefulSet/opensearch", "CronJob/es-index-cleaner"}
+        expected |= {"StatefulSet/opensearch", "CronJob/traces-retention"}
     assert {where for where, _ in workloads} == expected
     for where, spec in workloads:
         pod = spec.get("securityContext", {})

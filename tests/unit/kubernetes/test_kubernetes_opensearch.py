@@ -75,17 +75,19 @@ def test_jaeger_is_pointed_at_the_in_cluster_nodes(rendered: Rendering) -> None:
     )
 
 
-def test_the_cleaner_keeps_seven_days_hourly(rendered: Rendering) -> None:
-    cronjob = rendered.find("CronJob", "es-index-cleaner", "observability")
+def test_retention_runs_the_local_module_hourly_keeping_seven_days(rendered: Rendering) -> None:
+    cronjob = rendered.find("CronJob", "traces-retention", "observability")
     assert cronjob["spec"]["schedule"].endswith("* * * *")
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
-    (cleaner,) = _pod(cronjob)["containers"]
-    assert cleaner["image"] == "jaegertracing/jaeger-es-index-cleaner:1.76.0"
-    assert cleaner["args"][-2:] == ["7", "http://opensearch.observability.svc:9200"]
-    assert cleaner["args"][:2] == ["--index-prefix", "kansoku"]
+    (job,) = _pod(cronjob)["containers"]
+    # The shop backend's image carries the kansoku package, at the shop's release.
+    shop = _pod(rendered.find("Deployment", "shop-backend", "default"))["containers"][0]
+    assert job["image"] == "kansoku/shop-backend:" + shop["image"].rsplit(":", 1)[1]
+    assert job["command"] == ["python", "-m", "kansoku.traces.retention", "--once"]
+    assert job["args"] == ["--days=7", "--url=http://opensearch.observability.svc:9200"]
 
 
-def test_only_jaeger_and_the_cleaner_reach_the_api_and_only_nodes_the_transport(
+def test_only_jaeger_and_the_retention_job_reach_the_api_and_only_nodes_the_transport(
     rendered: Rendering,
 ) -> None:
     policy = rendered.find("NetworkPolicy", "opensearch", "observability")["spec"]
@@ -95,6 +97,6 @@ def test_only_jaeger_and_the_cleaner_reach_the_api_and_only_nodes_the_transport(
         }
         for rule in policy["ingress"]
     }
-    assert sources == {9200: {"jaeger", "es-index-cleaner"}, 9300: {"opensearch"}}
+    assert sources == {9200: {"jaeger", "traces-retention"}, 9300: {"opensearch"}}
     (egress,) = policy["egress"]
     assert egress["ports"] == [{"protocol": "TCP", "port": 9300}]

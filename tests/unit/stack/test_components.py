@@ -62,7 +62,6 @@ def test_every_port_key_belongs_to_exactly_one_started_component(tmp_path: Path)
     binaries = {
         **BINARIES,
         cv.OPENSEARCH: Path("/opt/opensearch/bin/opensearch"),
-        cv.ES_INDEX_CLEANER: Path("/opt/bin/es-index-cleaner"),
     }
     specs = components.build_specs(settings, binaries)
     keys = [k for s in specs for k in s.port_keys]

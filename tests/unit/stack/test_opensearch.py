@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,14 +11,13 @@ import yaml
 
 from kansoku import conventions as cv
 from kansoku import locations
-from kansoku.errors import ConfigError
+from kansoku.errors import ConfigError, StackError
 from kansoku.stack import components
 from kansoku.stack.components import opensearch, traces_retention
 from kansoku.stack.ports import resolve_ports
 from kansoku.traces import retention
 
 BINARIES = {
-    cv.ES_INDEX_CLEANER: Path("/opt/bin/es-index-cleaner"),
     **{b: Path(f"/opt/bin/{b}") for b in components.needed_binaries()},
     cv.OPENSEARCH: Path("/opt/opensearch-2.19.6/bin/opensearch"),
 }
@@ -123,30 +123,44 @@ def test_the_jaeger_overlay_stores_and_queries_in_opensearch() -> None:
     assert indices["index_prefix"] == cv.JAEGER_INDEX_PREFIX
 
 
-def test_retention_runs_the_cleaner_hourly_only_with_opensearch(tmp_path: Path) -> None:
-    binaries = {**BINARIES, cv.ES_INDEX_CLEANER: Path("/opt/bin/es-index-cleaner")}
-    memory = components.build_specs(_settings(tmp_path), binaries)
+def test_retention_runs_hourly_only_with_opensearch(tmp_path: Path) -> None:
+    memory = components.build_specs(_settings(tmp_path), BINARIES)
     assert traces_retention.NAME not in [s.name for s in memory]
     settings = _settings(tmp_path, jaeger_storage="opensearch", traces_retention_days=3)
-    assert cv.ES_INDEX_CLEANER in components.needed_binaries(settings)
-    specs = {s.name: s for s in components.build_specs(settings, binaries)}
+    specs = {s.name: s for s in components.build_specs(settings, BINARIES)}
     job = specs[traces_retention.NAME]
-    assert job.stage > specs[cv.JAEGER].stage  # Jaeger made the index templates by then
+    assert job.stage > specs[cv.OPENSEARCH].stage
     assert job.argv[1:] == [
         "-m",
         "kansoku.traces.retention",
-        "--cleaner=/opt/bin/es-index-cleaner",
         "--url=http://127.0.0.1:9200",
         "--days=3",
     ]
-    assert retention.cleaner_argv(Path("/c"), "http://127.0.0.1:9200", 3) == [
-        "/c",
-        "--index-prefix",
-        "kansoku",
-        "3",
-        "http://127.0.0.1:9200",
-    ]
     with pytest.raises(ConfigError, match="--traces-retention-days"):
         components.build_specs(
-            _settings(tmp_path, jaeger_storage="opensearch", traces_retention_days=0), binaries
+            _settings(tmp_path, jaeger_storage="opensearch", traces_retention_days=0), BINARIES
         )
+
+
+def test_retention_keeps_the_last_days_by_the_day_in_the_name() -> None:
+    names = [
+        "kansoku-jaeger-span-2026-11-26",
+        "kansoku-jaeger-service-2026-11-29",
+        "kansoku-jaeger-span-2026-11-30",
+        "kansoku-jaeger-span-2026-12-06",
+        "kansoku-jaeger-dependencies-2026-11-01",
+        "other-jaeger-span-2026-11-01",  # not ours
+        "kansoku-jaeger-span-archive",  # not a daily index
+    ]
+    today = dt.date(2026, 12, 6)
+    # Seven days kept: 11-30 to 12-06.
+    assert retention.expired(names, today, 7) == [
+        "kansoku-jaeger-dependencies-2026-11-01",
+        "kansoku-jaeger-service-2026-11-29",
+        "kansoku-jaeger-span-2026-11-26",
+    ]
+    assert retention.expired(names, today, 1) == sorted(
+        n for n in names if n.startswith("kansoku-jaeger-") and not n.endswith(("06", "archive"))
+    )
+    with pytest.raises(StackError, match="today's spans"):
+        retention.expired(names, today, 0)

@@ -86,4 +86,4 @@ def needed_binaries(settings: StackSettings | None = None) -> tuple[str, ...]:
     always = tuple(b for module in MODULES for b in module.BINARIES)
     if settings is None:
         return always
-    return always + opensearch.extra_binaries(settings) + traces_retention.extra_binaries(settings)
+    return always + opensearch.extra_binaries(settings)

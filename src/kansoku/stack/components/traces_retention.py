@@ -1,4 +1,4 @@
-"""Retention of the traces on OpenSearch: es-index-cleaner now and every hour
+"""Retention of the traces on OpenSearch: old daily indices deleted now and every hour
 (kansoku.traces.retention), only with ``--jaeger-storage opensearch``."""
 
 from __future__ import annotations
@@ -6,21 +6,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kansoku import conventions as cv
 from kansoku.errors import ConfigError
 from kansoku.stack.components.spec import ComponentSpec, StackSettings
 
-BINARIES: tuple[str, ...] = ()  # only with --jaeger-storage opensearch: extra_binaries()
-STAGE = 1  # once OpenSearch (stage -1) and Jaeger, which creates the index templates, answer
+BINARIES: tuple[str, ...] = ()
+STAGE = 1  # once OpenSearch (stage -1) answers
 NAME = "traces-retention"
 
 
-def extra_binaries(settings: StackSettings) -> tuple[str, ...]:
-    return (cv.ES_INDEX_CLEANER,) if settings.jaeger_storage == cv.OPENSEARCH else ()
-
-
 def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
-    if settings.jaeger_storage != cv.OPENSEARCH:
+    if settings.jaeger_storage != "opensearch":
         return []
     if settings.traces_retention_days < 1:
         raise ConfigError("--traces-retention-days", "value", "a whole number of days, 1 or more")
@@ -28,7 +23,6 @@ def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentS
         sys.executable,
         "-m",
         "kansoku.traces.retention",
-        f"--cleaner={binaries[cv.ES_INDEX_CLEANER]}",
         f"--url={settings.url('opensearch')}",
         f"--days={settings.traces_retention_days}",
     ]
