@@ -10,8 +10,7 @@ import httpx
 from kansoku import conventions as cv
 
 SPANS = f"{cv.JAEGER_SPAN_INDEX}*"
-# Exact below this many distinct values (OpenSearch's cardinality aggregation maximum).
-_PRECISION = 40_000
+_PAGE = 2_000  # traces per page of the composite aggregation
 
 
 def _search(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -22,16 +21,35 @@ def _search(url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def service_spans(url: str, service: str) -> tuple[int, int]:
-    """Span documents of ``service`` and distinct span ids among them (a bulk request that
-    OpenSearch took but whose answer was lost is written twice when retried)."""
-    body = {
-        "size": 0,
-        "track_total_hits": True,
-        "query": {"term": {"process.serviceName": service}},
-        "aggs": {"ids": {"cardinality": {"field": "spanID", "precision_threshold": _PRECISION}}},
-    }
-    result = _search(url, body)
-    return int(result["hits"]["total"]["value"]), int(result["aggregations"]["ids"]["value"])
+    """Span documents of ``service`` and distinct spans among them, a span being its trace id
+    and span id (a bulk request that OpenSearch took but whose answer was lost is written
+    twice when retried; span ids alone may repeat across traces)."""
+    query = {"term": {"process.serviceName": service}}
+    total = _search(url, {"size": 0, "track_total_hits": True, "query": query})
+    documents = int(total["hits"]["total"]["value"])
+    distinct, after = 0, None
+    while True:
+        composite: dict[str, Any] = {
+            "size": _PAGE,
+            "sources": [{"trace": {"terms": {"field": "traceID"}}}],
+        }
+        if after is not None:
+            composite["after"] = after
+        body = {
+            "size": 0,
+            "query": query,
+            "aggs": {
+                "traces": {
+                    "composite": composite,
+                    "aggs": {"spans": {"cardinality": {"field": "spanID"}}},
+                }
+            },
+        }
+        traces = _search(url, body)["aggregations"]["traces"]
+        distinct += sum(int(b["spans"]["value"]) for b in traces["buckets"])
+        after = traces.get("after_key")
+        if not traces["buckets"] or after is None:
+            return documents, distinct
 
 
 def trace_spans(url: str, trace_id: str) -> int:
