@@ -48,7 +48,8 @@ test-cluster: tools  ## the manifests against a real control plane with simulate
 	$(RUN) pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
-	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)
+	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py \
+		tests/e2e/test_opensearch.py::test_no_span_is_lost_while_opensearch_is_down $(PYTEST_ARGS)
 
 test-busy: tools  ## the tests (or PYTEST_ARGS) beside BUSY_CPU=2 busy CPU loops and a dd oflag=dsync writer
 	$(RUN) python -m kansoku.bench.busy --cpu $(BUSY_CPU) -- pytest $(PYTEST_ARGS)
