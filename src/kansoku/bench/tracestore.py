@@ -42,13 +42,30 @@ def _stored(
     before: float,
     sent: int,
 ) -> float:
-    if storage == cv.OPENSEARCH:
-        url = stack.url("opensearch")
-        count = lambda: float(store.service_spans(url, service)[1])  # noqa: E731
-    else:
+    if storage != cv.OPENSEARCH:
         metrics = stack.url("jaeger-metrics") + "/metrics"
-        count = lambda: stored.jaeger_exported_spans(metrics) - before  # noqa: E731
-    return stored.settle(count, sent, timeout=options.settle_timeout, quiet=options.settle_quiet)
+        return stored.settle(
+            lambda: stored.jaeger_exported_spans(metrics) - before,
+            sent,
+            timeout=options.settle_timeout,
+            quiet=options.settle_quiet,
+        )
+    # Wait on the cheap document count while the backlog drains (the aggregation is slow on a
+    # node still indexing), then on distinct spans: copies make the documents reach the
+    # target before the last distinct spans are in.
+    url = stack.url("opensearch")
+    stored.settle(
+        lambda: float(store.service_documents(url, service)),
+        sent,
+        timeout=options.settle_timeout,
+        quiet=options.settle_quiet,
+    )
+    return stored.settle(
+        lambda: float(store.service_spans(url, service)[1]),
+        sent,
+        timeout=options.settle_timeout,
+        quiet=options.settle_quiet,
+    )
 
 
 def _measure(storage: str, options: TraceStoreOptions, report: Report) -> list[Row]:

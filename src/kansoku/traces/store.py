@@ -14,10 +14,18 @@ _PAGE = 2_000  # traces per page of the composite aggregation
 
 
 def _search(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    resp = httpx.post(f"{url}/{SPANS}/_search", json=body, timeout=30.0)
+    # Generous: a node busy indexing a backlog answers aggregations slowly.
+    resp = httpx.post(f"{url}/{SPANS}/_search", json=body, timeout=120.0)
     resp.raise_for_status()
     result: dict[str, Any] = resp.json()
     return result
+
+
+def service_documents(url: str, service: str) -> int:
+    """Span documents of ``service``: one cheap count (copies included)."""
+    query = {"term": {"process.serviceName": service}}
+    result = _search(url, {"size": 0, "track_total_hits": True, "query": query})
+    return int(result["hits"]["total"]["value"])
 
 
 def service_spans(url: str, service: str) -> tuple[int, int]:
