@@ -8,7 +8,7 @@ logs. It starts in a stage before every other component: Jaeger exits when its s
 not answer at start, so the rest of the stack waits for the cluster's health.
 
 OpenSearch refuses to run as root. As root, a node runs as ``nobody`` (``setpriv``, no
-capabilities) and owns its folder. Its paths (the cache and the data dir under a ``/root``
+capabilities) and owns its folder. Its paths (the cache and the data dir in root's home,
 that only root may enter) are out of nobody's reach, so the node gets a mount namespace of its
 own (``unshare``) where a small tmpfs at ``MOUNT_POINT`` holds the distribution (bound
 read-only) and its folder; ``nobody`` can then reach both and write only the latter.
