@@ -35,7 +35,7 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 # The control plane is not built first: the cluster tests run last and pytest builds it beside the
 # other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
 test: tools-stack browser node-packages lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
-	$(RUN) kansoku tools install kustomize
+	$(RUN) kansoku tools install kustomize opensearch
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
@@ -54,7 +54,8 @@ test-realnode: tools node-packages  ## one node with real containers in its own 
 	$(RUN) pytest -m realnode tests/realnode $(PYTEST_ARGS)
 
 test-faults: tools  ## fault tests with the full 60 s outages (make test uses 20 s)
-	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py $(PYTEST_ARGS)
+	KANSOKU_FAULT_OUTAGE_SECONDS=60 $(RUN) pytest -m e2e tests/e2e/test_faults.py \
+		tests/e2e/test_opensearch.py::test_no_span_is_lost_while_opensearch_is_down $(PYTEST_ARGS)
 
 test-busy: tools  ## the tests (or PYTEST_ARGS) beside BUSY_CPU=2 busy CPU loops and a dd oflag=dsync writer
 	$(RUN) python -m kansoku.bench.busy --cpu $(BUSY_CPU) -- pytest $(PYTEST_ARGS)

@@ -182,7 +182,21 @@ def tools_manifest(check: bool) -> None:
     type=click.Choice(components.JAEGER_STORAGES),
     default="memory",
     show_default=True,
-    help="Jaeger's trace storage.",
+    help="Jaeger's trace storage (opensearch: a local OpenSearch node, docs/traces.md).",
+)
+@click.option(
+    "--opensearch-heap",
+    default=components.OPENSEARCH_HEAP,
+    show_default=True,
+    envvar="KANSOKU_OPENSEARCH_HEAP",
+    help="OpenSearch's JVM heap with --jaeger-storage opensearch.",
+)
+@click.option(
+    "--traces-retention-days",
+    default=components.TRACES_RETENTION_DAYS,
+    show_default=True,
+    type=int,
+    help="Days of traces kept with --jaeger-storage opensearch (old daily indices go hourly).",
 )
 @click.option("--collector-debug", is_flag=True, help="Add the debug exporter to the collector.")
 @click.option(
@@ -207,6 +221,8 @@ def up(
     services: bool,
     loadgen: bool,
     jaeger_storage: str,
+    opensearch_heap: str,
+    traces_retention_days: int,
     collector_debug: bool,
     retention: str,
     logs_retention: str,
@@ -221,6 +237,8 @@ def up(
         services=services,
         loadgen=loadgen and services,
         jaeger_storage=jaeger_storage,
+        opensearch_heap=opensearch_heap,
+        traces_retention_days=traces_retention_days,
         collector_debug=collector_debug,
         retention=retention,
         logs_retention=logs_retention,

@@ -58,6 +58,8 @@ PORTS: tuple[Port, ...] = (
     Port("alert-receiver", "alert-receiver", 9095, "local notification receiver"),
     Port("console", "console", 3000, "the console: dashboards, traces, links to the UIs"),
     Port("victorialogs", "victorialogs", 9428, "OTLP logs in, LogsQL queries, web UI"),
+    Port("opensearch", "opensearch", 9200, "OpenSearch REST API (--jaeger-storage opensearch)"),
+    Port("opensearch-transport", "opensearch", 9300, "OpenSearch node-to-node transport"),
 )
 
 PORTS_BY_KEY: dict[str, Port] = {p.key: p for p in PORTS}
@@ -342,3 +344,14 @@ REAL_NODE_SERVICE_IP = "10.96.0.1"  # the ``kubernetes`` Service (first of the s
 REAL_NODE_DNS_IP = "10.96.0.10"  # the cluster DNS Service's ClusterIP
 REAL_NODE_CLUSTER_DOMAIN = "cluster.local"
 REAL_NODE_PAUSE_IMAGE = "localhost/pause:3.10"  # the sandbox image, imported, never pulled
+
+# --- traces on OpenSearch (stack/components/opensearch.py, docs/traces.md) ---------------
+OPENSEARCH = "opensearch"
+ENV_JAEGER_OPENSEARCH_URLS = "KANSOKU_JAEGER_OPENSEARCH_URLS"  # Jaeger -> OpenSearch, a list
+ENV_JAEGER_OPENSEARCH_REPLICAS = "KANSOKU_JAEGER_OPENSEARCH_REPLICAS"
+ENV_JAEGER_OPENSEARCH_SPAN_SHARDS = "KANSOKU_JAEGER_OPENSEARCH_SPAN_SHARDS"
+ENV_OPENSEARCH_HEAP = "KANSOKU_OPENSEARCH_HEAP"
+ENV_TRACES_RETENTION_DAYS = "KANSOKU_TRACES_RETENTION_DAYS"
+JAEGER_INDEX_PREFIX = "kansoku"  # Jaeger's indices: kansoku-jaeger-span-2026-12-06, ...
+JAEGER_SPAN_INDEX = JAEGER_INDEX_PREFIX + "-jaeger-span-"
+JAEGER_SERVICE_INDEX = JAEGER_INDEX_PREFIX + "-jaeger-service-"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from kansoku.bench import capacity, clusterfigures, footprint, overhead, startup
+from kansoku.bench import capacity, clusterfigures, footprint, overhead, startup, tracestore
 from kansoku.bench.report import ScenarioResult, write_json
 from kansoku.errors import KansokuError
 
@@ -106,12 +106,34 @@ def _scenario_command(name: str, runner: Runner, help_text: str) -> click.Comman
     return click.command(name)(command)
 
 
+@bench.command("capacity")
+@duration_option
+@output_option
+@click.option(
+    "--jaeger-storage",
+    type=click.Choice(["memory", "opensearch"]),
+    default="memory",
+    show_default=True,
+    help="opensearch: spans only, stored with zero loss on OpenSearch beside memory storage, "
+    "with Jaeger's and OpenSearch's CPU and RSS.",
+)
+def capacity_command(duration: float | None, output: Path | None, jaeger_storage: str) -> None:
+    """Spans/s, points/s and log records/s end to end, sent vs stored; collector and
+    VictoriaLogs CPU and RSS."""
+    if jaeger_storage == "memory":
+        _run([("capacity", _capacity)], duration, output)
+        return
+
+    def traces(duration: float | None) -> ScenarioResult:
+        opts = tracestore.TraceStoreOptions(storage=jaeger_storage)
+        if duration is not None:
+            opts = dataclasses.replace(opts, duration=duration)
+        return tracestore.run(opts, _progress)
+
+    _run([("capacity-traces", traces)], duration, output)
+
+
 for _name, _help in (
-    (
-        "capacity",
-        "Spans/s, points/s and log records/s end to end, sent vs stored; collector and "
-        "VictoriaLogs CPU and RSS.",
-    ),
     ("footprint", "RSS of every component, idle and under load."),
     ("startup", "kansoku up to ready, and a request's trace to queryable in Jaeger."),
 ):

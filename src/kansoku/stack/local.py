@@ -44,7 +44,7 @@ def prepare(
     """
     _refuse_if_running(settings.data_dir)
     if binaries is None:
-        binaries = {b: lookup.resolve(b).path for b in components.needed_binaries()}
+        binaries = {b: lookup.resolve(b).path for b in components.needed_binaries(settings)}
     specs = components.build_specs(settings, binaries)
     for note in (n for s in specs for n in s.notes):
         report(f"warning: {note}")

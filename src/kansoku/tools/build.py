@@ -1,4 +1,5 @@
-"""Build the upstream binaries from the Go module proxy into the per-version cache.
+"""Build the upstream binaries from the Go module proxy into the per-version cache
+(OpenSearch, a Maven artifact, is fetched by tools/maven.py instead).
 
 Each tool is built in a scratch directory next to its cache entry and moved into place only
 when every step succeeded, so an interrupted build never leaves a half-built binary behind.
@@ -279,12 +280,17 @@ def build(tool: Tool, versions: Versions, dest: Path, progress: Progress) -> Pat
     started = time.monotonic()
     if tool.method == "collector-builder":
         _build_collector(tool, versions, work, staged, log, progress)
+    elif tool.method == "maven":
+        from kansoku.tools import maven  # it builds on this module's steps
+
+        staged.rmdir()  # the unpacked distribution becomes it
+        maven.fetch(tool, work, staged, log, progress)
     elif tool.method == "wrapper-module":
         _build_in_wrapper(tool, work, staged, log, progress)
     else:
         _build_prometheus_like(tool, work, staged, log, progress)
     _copy_data(tool, work, staged)
-    missing = [b for b in tool.binaries if not (staged / b).is_file()]
+    missing = [b for b in tool.binaries if not (staged / tool.binary_path(b)).is_file()]
     if missing:
         raise BuildError(
             tool.name,

@@ -56,7 +56,7 @@ def cache_entry(tool: Tool) -> Path:
 
 
 def _cached(tool: Tool, binary: str) -> Path | None:
-    path = cache_entry(tool) / binary
+    path = cache_entry(tool) / tool.binary_path(binary)
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 

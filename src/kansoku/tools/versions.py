@@ -31,7 +31,8 @@ class Tool:
     version: str
     binaries: dict[str, str]
     ldflags: str = ""
-    # "go-install", "wrapper-module", "collector-builder", or "files" (data only, no binary)
+    # "go-install", "wrapper-module", "collector-builder", "files" (data only, no binary), or
+    # "maven" (a Maven Central artifact, tools/maven.py)
     method: str = "go-install"
     also: tuple[str, ...] = ()  # further modules the wrapper requires at ``version``
     local_replaces: str = ""  # version the module's local-folder replaces are pointed at
@@ -41,6 +42,11 @@ class Tool:
     # The ``ui:`` section (a web UI built from the module's source, see tools/webui.py); kept
     # out of ``recipe``, so a UI pin never rebuilds the binaries.
     ui: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+
+    def binary_path(self, binary: str) -> str:
+        """Where ``binary`` is inside the cache entry: its own name, or a Maven artifact's
+        path inside the unpacked distribution."""
+        return self.binaries[binary] if self.method == "maven" else binary
 
     @property
     def recipe_hash(self) -> str:
@@ -141,8 +147,13 @@ def _go_tool(name: str, section: Any, file: str) -> Tool:
     if not isinstance(section, dict):
         raise ConfigError(file, name, "a mapping with release, module, version, binaries")
     method = section.get("build", "go-install")
-    if method not in ("go-install", "wrapper-module", "files"):
-        raise ConfigError(file, f"{name}.build", "'go-install', 'wrapper-module' or 'files'")
+    if method not in ("go-install", "wrapper-module", "files", "maven"):
+        raise ConfigError(
+            file, f"{name}.build", "'go-install', 'wrapper-module', 'files' or 'maven'"
+        )
+    if method == "maven":
+        for key in ("sha1", "packaging", "plugin"):
+            _require(section, key, name, file)
     if method == "files" and not section.get("data"):
         raise ConfigError(file, f"{name}.data", "the folders to take from the module")
     return Tool(

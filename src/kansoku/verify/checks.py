@@ -29,6 +29,7 @@ class Targets:
     collector_health_url: str | None = None
     collector_metrics_url: str | None = None
     victorialogs_url: str | None = None
+    opensearch_url: str | None = None  # Jaeger's store with --jaeger-storage opensearch
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,19 @@ def health_checks(targets: Targets) -> list[CheckResult]:
 
         return run
 
-    return [timed(name, probe(url)) for name, url in urls.items()]
+    checks = [timed(name, probe(url)) for name, url in urls.items()]
+    if targets.opensearch_url:
+        url = targets.opensearch_url
+        checks.append(timed("opensearch cluster green", lambda: opensearch_health(url)))
+    return checks
+
+
+def opensearch_health(opensearch_url: str) -> str:
+    """The cluster's health; anything but green (a shard unassigned) is a failure."""
+    body = _get_json(f"{opensearch_url}/_cluster/health")
+    if body.get("status") != "green":
+        raise RuntimeError(f"cluster {body.get('cluster_name')} is {body.get('status')}: {body}")
+    return f"{body['cluster_name']}: green, {body['number_of_nodes']} node(s)"
 
 
 def find_trace(targets: Targets, probe: probes.Probe, timeout: float) -> str:

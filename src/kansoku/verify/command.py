@@ -35,6 +35,7 @@ def _targets_of(current: st.StackState) -> Targets:
         collector_health_url=current.url("collector-health") + "/",
         collector_metrics_url=current.url("collector-metrics") + "/metrics",
         victorialogs_url=current.url("victorialogs"),
+        opensearch_url=current.url("opensearch") if cv.OPENSEARCH in current.components else None,
     )
 
 

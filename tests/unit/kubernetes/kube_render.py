@@ -18,7 +18,12 @@ OVERLAYS = ("dev", "production")
 # The optional components are each rendered on top of the production overlay.
 WITH_SERVICEMONITORS = "production+servicemonitors"
 WITH_LOKI = "production+loki"
-COMPONENTS = {WITH_SERVICEMONITORS: "servicemonitors", WITH_LOKI: "loki"}
+WITH_OPENSEARCH = "production+opensearch"
+COMPONENTS = {
+    WITH_SERVICEMONITORS: "servicemonitors",
+    WITH_LOKI: "loki",
+    WITH_OPENSEARCH: "opensearch",
+}
 RENDERINGS = (*OVERLAYS, *COMPONENTS)
 
 
@@ -75,7 +80,8 @@ def parse(name: str, text: str) -> Rendering:
 def pod_specs(rendering: Rendering) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(kind/name, pod spec)`` of every workload."""
     for obj in rendering.of_kind("Deployment", "DaemonSet", "StatefulSet", "Job", "CronJob"):
-        template = obj["spec"]["template"]
         if obj["kind"] == "CronJob":
             template = obj["spec"]["jobTemplate"]["spec"]["template"]
+        else:
+            template = obj["spec"]["template"]
         yield f"{obj['kind']}/{obj['metadata']['name']}", template["spec"]

@@ -13,7 +13,8 @@ CONFIG = ROOT / "config"
 SCRAPE = CONFIG / "prometheus" / "prometheus-kubernetes-scrape.yaml"
 PROVISIONING = CONFIG / "grafana" / "provisioning"
 AGENT = KUBERNETES / "base" / "config" / "otel-agent.yaml"
-ES = KUBERNETES / "overlays" / "production" / "config" / "jaeger-elasticsearch.yaml"
+# Production layers the same OpenSearch overlay as `kansoku up --jaeger-storage opensearch`.
+OPENSEARCH = ROOT / "config" / "jaeger" / "jaeger-opensearch.yaml"
 ALERTMANAGER = CONFIG / "alertmanager"
 # dev runs one Alertmanager: its own target list replaces the base's three replicas.
 DEV_ALERTMANAGER_TARGETS = KUBERNETES / "overlays" / "dev" / "config" / "alertmanager-targets.json"
@@ -151,7 +152,7 @@ def test_kubernetes_layer_keeps_every_base_pipeline_processor() -> None:
 def test_jaeger_config_is_the_base_plus_the_overlay_storage(overlay: Rendering) -> None:
     expected = {"jaeger.yaml": CONFIG / "jaeger" / "jaeger.yaml"}
     if overlay.name == "production":
-        expected["jaeger-elasticsearch.yaml"] = ES
+        expected["jaeger-opensearch.yaml"] = OPENSEARCH
     data = _data(overlay, "jaeger-config")
     assert set(data) == set(expected)
     for key, path in expected.items():

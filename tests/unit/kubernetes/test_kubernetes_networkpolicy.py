@@ -64,7 +64,7 @@ INTENDED: set[Flow] = (
     }
 )
 PRODUCTION_EXTRA: set[Flow] = {
-    ("jaeger", "external", "9200/TCP"),  # Elasticsearch/OpenSearch
+    ("jaeger", "external", "9200/TCP"),  # OpenSearch/Elasticsearch
     ("grafana", "external", "5432/TCP"),  # PostgreSQL
 }
 SCRAPER_EXTRA: set[Flow] = {
@@ -85,12 +85,24 @@ LOKI_EXTRA: set[Flow] = {
 }
 
 
+OPENSEARCH_EXTRA: set[Flow] = {
+    # components/opensearch: Jaeger's queries and writes (the cleaner is a CronJob, not an
+    # endpoint here; the nodes' transport among themselves is one endpoint to itself, checked
+    # in test_kubernetes_opensearch.py); DNS for the seed hosts.
+    ("jaeger", "opensearch", "9200/TCP"),
+    ("opensearch", "kube-dns", "53/UDP"),
+    ("opensearch", "kube-dns", "53/TCP"),
+}
+
+
 def _intended(name: str) -> set[Flow]:
     if name == "dev":
         return INTENDED
     extra = PRODUCTION_EXTRA | (SCRAPER_EXTRA if name.endswith("servicemonitors") else set())
     if name.endswith("+loki"):
         extra |= LOKI_EXTRA
+    if name.endswith("+opensearch"):
+        extra |= OPENSEARCH_EXTRA
     return INTENDED | extra
 
 

@@ -1,8 +1,9 @@
 """The local stack's components: what runs, in which order, with which flags and environment.
 
-One module per component (``alertmanager`` with its local receiver, ``prometheus``, ``jaeger``,
-``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned binaries it
-needs), ``STAGE`` and ``specs(settings, binaries)``.
+One module per component (``alertmanager`` with its local receiver, ``prometheus``,
+``opensearch`` and ``traces_retention`` (only with ``--jaeger-storage opensearch``),
+``jaeger``, ``victorialogs``, ``collector``, ``shop``), each with ``BINARIES`` (the pinned
+binaries it needs), ``STAGE`` and ``specs(settings, binaries)``.
 Every component reads the one copy of its configuration under ``config/``; what differs on
 this host (ports, bind address, data paths, peer endpoints) is passed as environment
 variables that the configuration files expand, or as command-line flags where the upstream
@@ -25,14 +26,18 @@ from kansoku.stack.components import (
     collector,
     console,
     jaeger,
+    opensearch,
     prometheus,
     shop,
+    traces_retention,
     victorialogs,
 )
 from kansoku.stack.components.spec import (
     JAEGER_STORAGES,
     LOGS_RETENTION,
+    OPENSEARCH_HEAP,
     PROMETHEUS_RETENTION,
+    TRACES_RETENTION_DAYS,
     ComponentSpec,
     StackSettings,
     port_env,
@@ -45,9 +50,11 @@ MODULES: tuple[ModuleType, ...] = (
     console,
     alertmanager,
     prometheus,
+    opensearch,
     jaeger,
     victorialogs,
     collector,
+    traces_retention,
     shop,
 )
 
@@ -55,7 +62,9 @@ __all__ = [
     "JAEGER_STORAGES",
     "LOGS_RETENTION",
     "MODULES",
+    "OPENSEARCH_HEAP",
     "PROMETHEUS_RETENTION",
+    "TRACES_RETENTION_DAYS",
     "ComponentSpec",
     "StackSettings",
     "build_specs",
@@ -71,6 +80,10 @@ def build_specs(settings: StackSettings, binaries: dict[str, Path]) -> list[Comp
     return [dataclasses.replace(s, env={**common, **s.env, **settings.extra_env}) for s in specs]
 
 
-def needed_binaries() -> tuple[str, ...]:
-    """Every pinned binary the local stack starts."""
-    return tuple(b for module in MODULES for b in module.BINARIES)
+def needed_binaries(settings: StackSettings | None = None) -> tuple[str, ...]:
+    """Every pinned binary the local stack starts; with ``settings``, also those its options
+    add (OpenSearch for ``--jaeger-storage opensearch``), which ``--stack`` installs leave out."""
+    always = tuple(b for module in MODULES for b in module.BINARIES)
+    if settings is None:
+        return always
+    return always + opensearch.extra_binaries(settings)

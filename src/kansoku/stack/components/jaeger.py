@@ -1,4 +1,4 @@
-"""Jaeger v2: the trace store (memory by default, Badger on request)."""
+"""Jaeger v2: the trace store (memory by default, Badger or OpenSearch on request)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,28 @@ BINARIES = ("jaeger",)
 STAGE = 0  # a store: reads Prometheus only when queried
 
 
+def opensearch_env(urls: list[str], *, replicas: int, span_shards: int) -> dict[str, str]:
+    """What jaeger-opensearch.yaml reads: the nodes' URLs, replicas and span shards."""
+    return {
+        cv.ENV_JAEGER_OPENSEARCH_URLS: "[" + ", ".join(urls) + "]",
+        cv.ENV_JAEGER_OPENSEARCH_REPLICAS: str(replicas),
+        cv.ENV_JAEGER_OPENSEARCH_SPAN_SHARDS: str(span_shards),
+    }
+
+
 def specs(settings: StackSettings, binaries: dict[str, Path]) -> list[ComponentSpec]:
     if settings.jaeger_storage not in JAEGER_STORAGES:
         raise ConfigError("--jaeger-storage", "value", f"one of {', '.join(JAEGER_STORAGES)}")
     source = locations.config_dir() / "jaeger"
     argv = [str(binaries["jaeger"]), "--config", str(source / "jaeger.yaml")]
-    if settings.jaeger_storage == "badger":
-        argv += ["--config", str(source / "jaeger-badger.yaml")]
+    if settings.jaeger_storage != "memory":
+        argv += ["--config", str(source / f"jaeger-{settings.jaeger_storage}.yaml")]
     env = {
         cv.ENV_PROMETHEUS_URL: settings.url("prometheus"),
         cv.ENV_JAEGER_BADGER_DIR: str(settings.data_dir / "jaeger" / "badger"),
     }
+    if settings.jaeger_storage == cv.OPENSEARCH:
+        env.update(opensearch_env([settings.url("opensearch")], replicas=0, span_shards=1))
     return [
         ComponentSpec(
             cv.JAEGER,

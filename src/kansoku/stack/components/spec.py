@@ -12,7 +12,9 @@ from kansoku.stack.ports import client_url
 
 PROMETHEUS_RETENTION = "15d"
 LOGS_RETENTION = "7d"  # VictoriaLogs locally; `kansoku up --logs-retention`
-JAEGER_STORAGES = ("memory", "badger")
+JAEGER_STORAGES = ("memory", "badger", "opensearch")
+TRACES_RETENTION_DAYS = 7  # on OpenSearch; `kansoku up --traces-retention-days`
+OPENSEARCH_HEAP = "512m"  # `kansoku up --opensearch-heap`; RSS is about 200 MiB above it
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class StackSettings:
     collector_debug: bool = False
     retention: str = PROMETHEUS_RETENTION
     logs_retention: str = LOGS_RETENTION
+    opensearch_heap: str = OPENSEARCH_HEAP
+    traces_retention_days: int = TRACES_RETENTION_DAYS
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def url(self, key: str) -> str:

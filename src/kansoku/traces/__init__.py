@@ -1,0 +1,1 @@
+"""Traces on OpenSearch: retention of Jaeger's daily indices (docs/traces.md)."""
