@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser node-packages tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
+.PHONY: help install browser node-packages debootstrap tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ browser:  ## Debian's chromium for the browser tests (apt-get, only when missing
 node-packages:  ## Debian's runc, CNI plugins, iptables, ipset, conntrack for the real-node cluster (apt-get, only when missing)
 	bash scripts/install-node-packages.sh
 
+debootstrap:  ## Debian's debootstrap, for the Python images' base (apt-get, only when missing)
+	bash scripts/install-debootstrap.sh
+
 tools: install  ## build the pinned upstream binaries (cached per version)
 	$(RUN) kansoku tools install
 
@@ -34,7 +37,7 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 
 # The control plane is not built first: the cluster tests run last and pytest builds it beside the
 # other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
-test: tools-stack browser node-packages lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
+test: tools-stack browser node-packages debootstrap lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
 	$(RUN) kansoku tools install kustomize
 	$(RUN) pytest $(PYTEST_ARGS)
 
