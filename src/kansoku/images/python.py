@@ -26,6 +26,7 @@ from kansoku import locations
 from kansoku.errors import ImageError, ToolError
 from kansoku.images.fingerprint import Fingerprint
 from kansoku.images.layer import Entry, data_entry, symlink_entry, tree_entries
+from kansoku.images.mounts import unmount_under
 from kansoku.images.sources import Progress
 
 PYTHON = "3.11"  # bookworm's python3; the host interpreter that installs must match it
@@ -92,11 +93,14 @@ class DebianPython:
             )
         root = scratch / "root"
         progress(f"[images] debootstrap {self.suite} with {', '.join(self.packages)}")
-        _run(
-            ["nice", "-n", "10", "debootstrap", "--variant=minbase",
-             f"--include={','.join(self.packages)}", self.suite, str(root), self.mirror],
-            "debootstrap",
-        )  # fmt: skip
+        try:
+            _run(
+                ["nice", "-n", "10", "debootstrap", "--variant=minbase",
+                 f"--include={','.join(self.packages)}", self.suite, str(root), self.mirror],
+                "debootstrap",
+            )  # fmt: skip
+        finally:
+            unmount_under(root)  # /proc, /sys, /dev: none belongs in the layer
         self._trim(root)
         stdlib = f"usr/lib/python{PYTHON}"
         for cache in (root / stdlib).rglob("__pycache__"):
