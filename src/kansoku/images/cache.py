@@ -27,6 +27,7 @@ from kansoku.images.fingerprint import Fingerprint
 from kansoku.images.image import Image
 from kansoku.images.layer import write_layer
 from kansoku.images.mounts import remove_tree
+from kansoku.images.prune import keep_newest
 from kansoku.images.sources import LayerSource, Progress
 from kansoku.tools.cachelock import entry_lock
 
@@ -97,6 +98,7 @@ def build(image: Image, progress: Progress = _stderr) -> Built:
                 partial = out.with_name(f".{out.name}.partial")
                 write_archive(partial, [image.name], config, layers)
                 partial.replace(out)
+                keep_newest(images_dir(), _slug(image.name))
     return Built(image.name, out, out.stat().st_size, time.monotonic() - started, cached)
 
 

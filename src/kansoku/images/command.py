@@ -43,3 +43,23 @@ def images_list() -> None:
         size = _mib(found.stat().st_size) if found else "not built"
         rows.append([image.name, size, image.summary])
     click.echo(render(["image", "size", "what"], rows))
+
+
+@images.command("prune")
+def images_prune() -> None:
+    """Remove the archives that are not current for this checkout's sources and the layers
+    no remaining archive holds (another checkout sharing the cache rebuilds its own)."""
+    from kansoku.errors import KansokuError
+    from kansoku.images.cache import cached_archive, images_dir, layer_key
+    from kansoku.images.prune import prune
+
+    every = catalogue.images()
+    current = [p for p in (cached_archive(i) for i in every) if p is not None]
+    keys = set()
+    for source in {layer for image in every for layer in image.layers}:
+        try:
+            keys.add(layer_key(source))
+        except KansokuError:  # a pinned binary not installed: nothing of it to keep
+            continue
+    removed, freed = prune(images_dir(), current, keys)
+    click.echo(f"removed {len(removed)} files ({_mib(freed)}); kept {len(current)} archives")
