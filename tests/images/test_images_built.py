@@ -152,9 +152,16 @@ def test_python_image_imports_its_service_read_only_as_10001(
     config = unpack(built[name].path, root)
     module = PYTHON_MODULES[name]
     code = f"import sys, {module} as m; print(sys.version.split()[0], sys.prefix, m.__file__)"
-    proc = run_in(root, "/usr/bin/env", "-i", *config["Env"], *config["Entrypoint"][:1], "-c", code,
-                  uid=10001)  # fmt: skip
+    # -v: the interpreter says where each module's code comes from.
+    proc = run_in(root, "/usr/bin/env", "-i", *config["Env"], *config["Entrypoint"][:1], "-v",
+                  "-c", code, uid=10001)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    loaded = [ln for ln in proc.stderr.splitlines() if ln.startswith("# code object from")]
+    # Every module, the standard library's included, comes from a .pyc compiled at build
+    # time: nothing is compiled at start-up (nor could be written, on a read-only root).
+    from_source = [ln for ln in loaded if not ln.endswith(".pyc'")]
+    assert not from_source, from_source[:5]
+    assert len(loaded) > 300
     version, prefix, path = proc.stdout.split()
     assert version.startswith("3.11.")
     assert prefix == "/opt/venv"
