@@ -11,6 +11,7 @@ from kansoku.errors import ImageError
 from kansoku.images.archive import ImageConfig
 from kansoku.images.filesystem import NONROOT, static_base
 from kansoku.images.image import Image
+from kansoku.images.libraries import SharedLibraries
 from kansoku.images.sources import GoProgram, ToolBinaries
 from kansoku.tools.versions import load
 
@@ -39,11 +40,17 @@ def pause() -> Image:
 
 def coredns() -> Image:
     # From coredns/coredns's Dockerfile: distroless static nonroot, USER nonroot:nonroot,
-    # WORKDIR /, EXPOSE 53 53/udp, ENTRYPOINT ["/coredns"].
+    # WORKDIR /, EXPOSE 53 53/udp, ENTRYPOINT ["/coredns"]. Upstream also gives the binary
+    # the file capability cap_net_bind_service; this one has none, so as 65532 it listens
+    # on :53 only with NET_BIND_SERVICE granted (or on a port above 1023).
     return Image(
         name=f"localhost/coredns:{_release('coredns')}",
         summary="the cluster's DNS server (pinned CoreDNS)",
-        layers=(static_base(NONROOT), ToolBinaries((("coredns", "coredns"),))),
+        layers=(
+            static_base(NONROOT),
+            SharedLibraries(("coredns",)),
+            ToolBinaries((("coredns", "coredns"),)),
+        ),
         config=ImageConfig(
             entrypoint=("/coredns",),
             user="65532:65532",
