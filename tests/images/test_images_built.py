@@ -40,8 +40,17 @@ class Builds:
     """Each image built once per run, on first use; its pinned binaries are built first
     when missing (a failure, never a skip, when they cannot be)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: Path) -> None:
         self.done: dict[str, Built] = {}
+        self.trees: dict[str, tuple[Path, dict[str, Any]]] = {}
+        self.scratch = scratch
+
+    def tree(self, name: str) -> tuple[Path, dict[str, Any]]:
+        """The image unpacked (once per run) and its runtime config; tests only read it."""
+        if name not in self.trees:
+            root = self.scratch / name.replace("/", "_").replace(":", "_")
+            self.trees[name] = (root, unpack(self[name].path, root))
+        return self.trees[name]
 
     def __getitem__(self, name: str) -> Built:
         if name not in self.done:
@@ -56,8 +65,8 @@ class Builds:
 
 
 @pytest.fixture(scope="module")
-def built() -> Builds:
-    return Builds()
+def built(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    return Builds(tmp_path_factory.mktemp("image-trees"))
 
 
 def unpack(archive: Path, into: Path) -> dict[str, Any]:
@@ -127,8 +136,7 @@ def run_in(root: Path, *command: str, uid: int = 0) -> subprocess.CompletedProce
 @pytest.mark.parametrize("name", IMAGES)
 def test_image_tree_runs_its_declared_programs(name: str, built: Builds, tmp_path: Path) -> None:
     image = catalogue.find(name)
-    root = tmp_path / "root"
-    config = unpack(built[name].path, root)
+    root, config = built.tree(name)
     program = entrypoint(root, config)
     assert program.is_file()
     assert os.access(program, os.X_OK)
@@ -145,11 +153,8 @@ def test_image_tree_runs_its_declared_programs(name: str, built: Builds, tmp_pat
 
 
 @pytest.mark.parametrize("name", PYTHON_MODULES)
-def test_python_image_imports_its_service_read_only_as_10001(
-    name: str, built: Builds, tmp_path: Path
-) -> None:
-    root = tmp_path / "root"
-    config = unpack(built[name].path, root)
+def test_python_image_imports_its_service_read_only_as_10001(name: str, built: Builds) -> None:
+    root, config = built.tree(name)
     module = PYTHON_MODULES[name]
     code = f"import sys, {module} as m; print(sys.version.split()[0], sys.prefix, m.__file__)"
     # -v: the interpreter says where each module's code comes from.
