@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from kansoku import locations
 from kansoku.images import Built, build_image, catalogue
 from kansoku.images.image import Image
 from kansoku.images.sources import GoProgram, ToolBinaries
@@ -172,6 +173,15 @@ def test_python_image_imports_its_service_read_only_as_10001(name: str, built: B
     assert prefix == "/opt/venv"
     assert path.startswith("/opt/venv/lib/python3.11/site-packages/kansoku/")
     assert "PYTHONDONTWRITEBYTECODE=1" in config["Env"]
+    # The Debian base is trimmed: no package lists, logs, or the build host's resolver.
+    assert not (root / "etc/resolv.conf").exists()
+    assert not any((root / "var/lib/apt/lists").iterdir())
+    assert not any((root / "var/log").iterdir())
+    assert not (root / "debootstrap").exists()
+    # Nothing names the checkout it was built from: two checkouts make the same layer.
+    [dist_info] = (root / "opt/venv/lib/python3.11/site-packages").glob("kansoku-*.dist-info")
+    checkout = str(locations.project_root())
+    assert not any(checkout in f.read_text() for f in dist_info.iterdir())
 
 
 def test_a_warm_build_writes_nothing(built: Builds) -> None:

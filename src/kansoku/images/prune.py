@@ -2,7 +2,7 @@
 
 Every change to the sources makes a new wheels layer and three new Python archives (about
 a gigabyte), so each image keeps its ``KEEP`` newest archives when a new one is written: this
-checkout's and one other's (another branch or checkout shares the cache). ``kansoku images
+checkout's, its previous one and another checkout's (checkouts share the cache). ``kansoku images
 prune`` removes every archive that is not current for this checkout and every layer that
 neither a remaining archive holds nor today's declarations would use.
 """
@@ -14,7 +14,7 @@ import re
 import tarfile
 from pathlib import Path
 
-KEEP = 2
+KEEP = 3
 
 
 def _archives_of(directory: Path, slug: str) -> list[Path]:

@@ -196,6 +196,7 @@ class LockedWheels:
         _run([uv, "pip", "install", *common, "--no-deps", str(project)],
              "installing the project", env=env)  # fmt: skip
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: shebangs of this host
+        _forget_checkout(site)
         _compile(root, SITE, [sys.executable])
         return [
             *tree_entries(root),
@@ -203,3 +204,17 @@ class LockedWheels:
             symlink_entry("opt/venv/bin/python", "/usr/bin/python3"),
             symlink_entry("opt/venv/bin/python3", "python"),
         ]
+
+
+def _forget_checkout(site: Path) -> None:
+    """Drop the project's ``direct_url.json`` (and its RECORD line): it names the checkout's
+    path, which would make the layer differ between two checkouts of the same sources."""
+    for direct in site.glob("kansoku-*.dist-info/direct_url.json"):
+        record = direct.with_name("RECORD")
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text(
+            "".join(
+                ln for ln in lines if not ln.startswith(f"{direct.parent.name}/direct_url.json,")
+            )
+        )
+        direct.unlink()

@@ -165,14 +165,14 @@ def test_a_path_declared_twice_with_different_content_is_refused(tmp_path: Path)
         cache.build(image, progress=lambda _: None)
 
 
-def test_each_image_keeps_its_two_newest_archives(tmp_path: Path) -> None:
+def test_each_image_keeps_its_three_newest_archives(tmp_path: Path) -> None:
     image = sample_image(tmp_path / "tree")
     paths = []
-    for text in ("one", "two", "three"):
+    for text in ("one", "two", "three", "four"):
         (tmp_path / "tree" / "bin" / "app").write_text(text)
         paths.append(cache.build(image, progress=lambda _: None).path)
         os.utime(paths[-1], ns=(len(paths) * 10**9, len(paths) * 10**9))  # strictly newer
-    assert [p.exists() for p in paths] == [False, True, True]
+    assert [p.exists() for p in paths] == [False, True, True, True]
 
 
 def test_prune_keeps_the_current_archive_and_only_its_layers(tmp_path: Path) -> None:
