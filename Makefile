@@ -7,7 +7,7 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BUSY_CPU ?= 2
 
-.PHONY: help install browser node-packages debootstrap tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
+.PHONY: help install browser node-packages tools tools-stack up test test-unit test-go test-e2e test-cluster test-faults test-busy bench lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,7 @@ browser:  ## Debian's chromium for the browser tests (apt-get, only when missing
 node-packages:  ## Debian's runc, CNI plugins, iptables, ipset, conntrack for the real-node cluster (apt-get, only when missing)
 	bash scripts/install-node-packages.sh
 
+.PHONY: debootstrap
 debootstrap:  ## Debian's debootstrap, for the Python images' base (apt-get, only when missing)
 	bash scripts/install-debootstrap.sh
 
