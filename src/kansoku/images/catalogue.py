@@ -2,23 +2,18 @@
 runtime config (entrypoint, user, working directory, ports, environment).
 
 The node's own images (pause, CoreDNS, the probe the node tests run) are here; the stack's
-images come from ``upstream.py`` and ``python.py``.
+images come from ``shop.py`` (Python) and ``upstream.py`` (Go programs).
 """
 
 from __future__ import annotations
 
 from kansoku.errors import ImageError
 from kansoku.images.archive import ImageConfig
-from kansoku.images.filesystem import NONROOT, static_base
+from kansoku.images.filesystem import DEFAULT_PATH, KANSOKU_UID, NONROOT, static_base
 from kansoku.images.image import Image
 from kansoku.images.libraries import SharedLibraries
 from kansoku.images.sources import GoProgram, ToolBinaries
 from kansoku.tools.versions import load
-
-_PATH = ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-
-# The uid of kansoku's own unprivileged programs (the shop's Dockerfiles use it too).
-KANSOKU_UID = 10001
 
 
 def _release(tool: str) -> str:
@@ -55,7 +50,7 @@ def coredns() -> Image:
             entrypoint=("/coredns",),
             user="65532:65532",
             workdir="/",
-            env=(_PATH,),
+            env=(DEFAULT_PATH,),
             ports=("53/tcp", "53/udp"),
         ),
     )
@@ -75,7 +70,7 @@ def probe() -> Image:
             cmd=("serve", ":8080"),
             user=f"{KANSOKU_UID}:{KANSOKU_UID}",
             workdir="/",
-            env=(_PATH,),
+            env=(DEFAULT_PATH,),
             ports=("8080/tcp",),
         ),
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kansoku import locations
 from kansoku.errors import ImageError, ToolError
+from kansoku.images.filesystem import KANSOKU_UID
 from kansoku.images.fingerprint import Fingerprint
 from kansoku.images.layer import Entry, data_entry, symlink_entry, tree_entries
 from kansoku.images.mounts import unmount_under
@@ -73,7 +74,7 @@ class DebianPython:
     suite: str = "bookworm"
     packages: tuple[str, ...] = ("python3",)
     mirror: str = "http://deb.debian.org/debian"
-    users: tuple[tuple[str, int], ...] = (("kansoku", 10001),)
+    users: tuple[tuple[str, int], ...] = (("kansoku", KANSOKU_UID),)
 
     @property
     def description(self) -> str:
