@@ -23,6 +23,10 @@ browser:  ## Debian's chromium for the browser tests (apt-get, only when missing
 node-packages:  ## Debian's runc, CNI plugins, iptables, ipset, conntrack for the real-node cluster (apt-get, only when missing)
 	bash scripts/install-node-packages.sh
 
+.PHONY: debootstrap
+debootstrap:  ## Debian's debootstrap, for the Python images' base (apt-get, only when missing)
+	bash scripts/install-debootstrap.sh
+
 tools: install  ## build the pinned upstream binaries (cached per version)
 	$(RUN) kansoku tools install
 
@@ -34,7 +38,7 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 
 # The control plane is not built first: the cluster tests run last and pytest builds it beside the
 # other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
-test: tools-stack browser node-packages lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
+test: tools-stack browser node-packages debootstrap lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
 	$(RUN) kansoku tools install kustomize opensearch
 	$(RUN) pytest $(PYTEST_ARGS)
 

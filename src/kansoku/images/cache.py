@@ -26,6 +26,8 @@ from kansoku.images.archive import config_blob, write_archive
 from kansoku.images.fingerprint import Fingerprint
 from kansoku.images.image import Image
 from kansoku.images.layer import write_layer
+from kansoku.images.mounts import remove_tree
+from kansoku.images.prune import keep_newest
 from kansoku.images.sources import LayerSource, Progress
 from kansoku.tools.cachelock import entry_lock
 
@@ -70,12 +72,15 @@ def ensure_layer(source: LayerSource, progress: Progress = _stderr) -> tuple[str
     with entry_lock(tar, source.description, progress):
         if diff_file.is_file() and tar.is_file():
             return diff_file.read_text().strip(), tar
-        with tempfile.TemporaryDirectory(dir=layers, prefix=".scratch-") as scratch:
-            entries = source.entries(Path(scratch), progress)
-            partial = Path(scratch) / "layer.tar"
+        scratch = Path(tempfile.mkdtemp(dir=layers, prefix=".scratch-"))
+        try:
+            entries = source.entries(scratch, progress)
+            partial = scratch / "layer.tar"
             with partial.open("wb") as out:
                 diff_id = write_layer(entries, out)
             partial.replace(tar)
+        finally:
+            remove_tree(scratch)  # unmounts first: a build may leave mounts behind
         diff_file.write_text(diff_id + "\n")  # written last: its presence means the tar is whole
     return diff_id, tar
 
@@ -93,6 +98,7 @@ def build(image: Image, progress: Progress = _stderr) -> Built:
                 partial = out.with_name(f".{out.name}.partial")
                 write_archive(partial, [image.name], config, layers)
                 partial.replace(out)
+                keep_newest(images_dir(), _slug(image.name))
     return Built(image.name, out, out.stat().st_size, time.monotonic() - started, cached)
 
 

@@ -2,22 +2,18 @@
 runtime config (entrypoint, user, working directory, ports, environment).
 
 The node's own images (pause, CoreDNS, the probe the node tests run) are here; the stack's
-images come from ``upstream.py`` and ``python.py``.
+images come from ``shop.py`` (Python) and ``upstream.py`` (Go programs).
 """
 
 from __future__ import annotations
 
 from kansoku.errors import ImageError
 from kansoku.images.archive import ImageConfig
-from kansoku.images.filesystem import NONROOT, static_base
+from kansoku.images.filesystem import DEFAULT_PATH, KANSOKU_UID, NONROOT, static_base
 from kansoku.images.image import Image
+from kansoku.images.libraries import SharedLibraries
 from kansoku.images.sources import GoProgram, ToolBinaries
 from kansoku.tools.versions import load
-
-_PATH = ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-
-# The uid of kansoku's own unprivileged programs (the shop's Dockerfiles use it too).
-KANSOKU_UID = 10001
 
 
 def _release(tool: str) -> str:
@@ -39,16 +35,22 @@ def pause() -> Image:
 
 def coredns() -> Image:
     # From coredns/coredns's Dockerfile: distroless static nonroot, USER nonroot:nonroot,
-    # WORKDIR /, EXPOSE 53 53/udp, ENTRYPOINT ["/coredns"].
+    # WORKDIR /, EXPOSE 53 53/udp, ENTRYPOINT ["/coredns"]. Upstream also gives the binary
+    # the file capability cap_net_bind_service; this one has none, so as 65532 it listens
+    # on :53 only with NET_BIND_SERVICE granted (or on a port above 1023).
     return Image(
         name=f"localhost/coredns:{_release('coredns')}",
         summary="the cluster's DNS server (pinned CoreDNS)",
-        layers=(static_base(NONROOT), ToolBinaries((("coredns", "coredns"),))),
+        layers=(
+            static_base(NONROOT),
+            SharedLibraries(("coredns",)),
+            ToolBinaries((("coredns", "coredns"),)),
+        ),
         config=ImageConfig(
             entrypoint=("/coredns",),
             user="65532:65532",
             workdir="/",
-            env=(_PATH,),
+            env=(DEFAULT_PATH,),
             ports=("53/tcp", "53/udp"),
         ),
     )
@@ -68,7 +70,7 @@ def probe() -> Image:
             cmd=("serve", ":8080"),
             user=f"{KANSOKU_UID}:{KANSOKU_UID}",
             workdir="/",
-            env=(_PATH,),
+            env=(DEFAULT_PATH,),
             ports=("8080/tcp",),
         ),
     )

@@ -9,6 +9,11 @@ from __future__ import annotations
 from kansoku.images.layer import Entry, data_entry, dir_entry
 from kansoku.images.sources import Files
 
+# The uid (and gid) of kansoku's own unprivileged programs; deploy/docker's images use it too.
+KANSOKU_UID = 10001
+# Debian's default PATH, which the images without a shell of their own declare too.
+DEFAULT_PATH = ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+
 # (name, uid, gid, home)
 Account = tuple[str, int, int, str]
 

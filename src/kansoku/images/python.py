@@ -10,7 +10,9 @@ debootstrap fetches; the built layer is kept until the recipe changes.
 
 The second layer is a virtual environment at /opt/venv whose interpreter is the base's
 /usr/bin/python3: the wheels come from ``uv.lock`` (``uv export --frozen --no-dev``), the
-project is installed from this checkout, and everything is compiled the same way.
+project is installed from this checkout, and both are compiled to unchecked-hash ``.pyc``
+files by the Python 3.11 running kansoku (one bytecode format for every 3.11 release, the
+base's 3.11.2 included; the image tests check that nothing is compiled at start-up).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from pathlib import Path
 
 from kansoku import locations
 from kansoku.errors import ImageError, ToolError
+from kansoku.images.filesystem import KANSOKU_UID
 from kansoku.images.fingerprint import Fingerprint
 from kansoku.images.layer import Entry, data_entry, symlink_entry, tree_entries
+from kansoku.images.mounts import unmount_under
 from kansoku.images.sources import Progress
 
 PYTHON = "3.11"  # bookworm's python3; the host interpreter that installs must match it
@@ -70,7 +74,7 @@ class DebianPython:
     suite: str = "bookworm"
     packages: tuple[str, ...] = ("python3",)
     mirror: str = "http://deb.debian.org/debian"
-    users: tuple[tuple[str, int], ...] = (("kansoku", 10001),)
+    users: tuple[tuple[str, int], ...] = (("kansoku", KANSOKU_UID),)
 
     @property
     def description(self) -> str:
@@ -92,11 +96,14 @@ class DebianPython:
             )
         root = scratch / "root"
         progress(f"[images] debootstrap {self.suite} with {', '.join(self.packages)}")
-        _run(
-            ["nice", "-n", "10", "debootstrap", "--variant=minbase",
-             f"--include={','.join(self.packages)}", self.suite, str(root), self.mirror],
-            "debootstrap",
-        )  # fmt: skip
+        try:
+            _run(
+                ["nice", "-n", "10", "debootstrap", "--variant=minbase",
+                 f"--include={','.join(self.packages)}", self.suite, str(root), self.mirror],
+                "debootstrap",
+            )  # fmt: skip
+        finally:
+            unmount_under(root)  # /proc, /sys, /dev: none belongs in the layer
         self._trim(root)
         stdlib = f"usr/lib/python{PYTHON}"
         for cache in (root / stdlib).rglob("__pycache__"):
@@ -190,6 +197,7 @@ class LockedWheels:
         _run([uv, "pip", "install", *common, "--no-deps", str(project)],
              "installing the project", env=env)  # fmt: skip
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: shebangs of this host
+        _forget_checkout(site)
         _compile(root, SITE, [sys.executable])
         return [
             *tree_entries(root),
@@ -197,3 +205,17 @@ class LockedWheels:
             symlink_entry("opt/venv/bin/python", "/usr/bin/python3"),
             symlink_entry("opt/venv/bin/python3", "python"),
         ]
+
+
+def _forget_checkout(site: Path) -> None:
+    """Drop the project's ``direct_url.json`` (and its RECORD line): it names the checkout's
+    path, which would make the layer differ between two checkouts of the same sources."""
+    for direct in site.glob("kansoku-*.dist-info/direct_url.json"):
+        record = direct.with_name("RECORD")
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text(
+            "".join(
+                ln for ln in lines if not ln.startswith(f"{direct.parent.name}/direct_url.json,")
+            )
+        )
+        direct.unlink()

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from kansoku import conventions
 from kansoku.images.archive import ImageConfig
+from kansoku.images.filesystem import DEFAULT_PATH, KANSOKU_UID
 from kansoku.images.image import Image
 from kansoku.images.layer import dir_entry
 from kansoku.images.python import DebianPython, LockedWheels
 from kansoku.images.sources import Files, LayerSource
 
-UID = 10001  # the Dockerfiles' `kansoku` user
-VENV_PATH = "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+UID = KANSOKU_UID  # the Dockerfiles' `kansoku` user
+VENV_PATH = f"/opt/venv/bin:{DEFAULT_PATH[1]}"
 # What the python:3.11-slim base of the Dockerfiles sets and ours must too: a UTF-8 locale.
 BASE_ENV = (("LANG", "C.UTF-8"),)
 # The Dockerfiles' ENV lines, common to the three images.

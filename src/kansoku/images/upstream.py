@@ -11,14 +11,14 @@ said beside each declaration and in docs/kubernetes.md.
 from __future__ import annotations
 
 from kansoku.images.archive import ImageConfig
-from kansoku.images.filesystem import NOBODY, NONROOT, Account, static_base
+from kansoku.images.filesystem import DEFAULT_PATH, NOBODY, NONROOT, Account, static_base
 from kansoku.images.image import Image
 from kansoku.images.layer import data_entry, dir_entry
 from kansoku.images.libraries import SharedLibraries
 from kansoku.images.sources import Files, ToolBinaries
 from kansoku.tools.versions import Versions, load
 
-PATH = ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+PATH = DEFAULT_PATH
 _OTELCOL = "otelcol-kansoku"  # the binary of our distribution (tools/versions.yaml `otelcol`)
 
 

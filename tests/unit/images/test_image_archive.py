@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kansoku.errors import ImageError
-from kansoku.images import cache
+from kansoku.images import cache, prune
 from kansoku.images.archive import ImageConfig
 from kansoku.images.image import Image
 from kansoku.images.layer import data_entry, dir_entry, symlink_entry, tree_entries
@@ -163,3 +163,37 @@ def test_a_path_declared_twice_with_different_content_is_refused(tmp_path: Path)
     image = Image("example/twice:1", "", (layer,), ImageConfig())
     with pytest.raises(ImageError, match="/etc/x is declared twice"):
         cache.build(image, progress=lambda _: None)
+
+
+def test_each_image_keeps_its_three_newest_archives(tmp_path: Path) -> None:
+    image = sample_image(tmp_path / "tree")
+    paths = []
+    for text in ("one", "two", "three", "four"):
+        (tmp_path / "tree" / "bin" / "app").write_text(text)
+        paths.append(cache.build(image, progress=lambda _: None).path)
+        os.utime(paths[-1], ns=(len(paths) * 10**9, len(paths) * 10**9))  # strictly newer
+    assert [p.exists() for p in paths] == [False, True, True, True]
+
+
+def test_prune_keeps_the_current_archive_and_only_its_layers(tmp_path: Path) -> None:
+    image = sample_image(tmp_path / "tree")
+    old = cache.build(image, progress=lambda _: None)
+    (tmp_path / "tree" / "bin" / "app").write_text("newer")
+    new = cache.build(image, progress=lambda _: None)
+    removed, freed = prune.prune(cache.images_dir(), [new.path], set())
+    assert old.path in removed
+    assert new.path.is_file()
+    assert freed > 0
+    layers = cache.images_dir() / "layers"
+    held = {f.read_text().strip() for f in layers.glob("*.diffid")}
+    assert held == prune.layers_of(new.path)
+    assert all(f.with_suffix(".tar").is_file() for f in layers.glob("*.diffid"))
+
+
+def test_prune_keeps_the_layers_of_todays_declarations_without_an_archive(tmp_path: Path) -> None:
+    image = sample_image(tmp_path / "tree")
+    built = cache.build(image, progress=lambda _: None)
+    keys = {cache.layer_key(source) for source in image.layers}
+    removed, _ = prune.prune(cache.images_dir(), [], keys)
+    assert removed == [built.path]
+    assert {f.stem for f in (cache.images_dir() / "layers").glob("*.diffid")} == keys

@@ -82,3 +82,11 @@ def test_coredns_is_named_by_its_pin_or_fails_naming_the_missing_pin() -> None:
     else:
         with pytest.raises(ToolError, match=r"coredns is not pinned in .*versions\.yaml"):
             images.build("coredns")
+
+
+def test_a_go_program_builds_to_the_same_archive_in_another_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = images.build("localhost/pause:3.10").read_bytes()
+    monkeypatch.setenv("KANSOKU_CACHE_DIR", str(tmp_path / "other-cache"))
+    assert images.build("localhost/pause:3.10").read_bytes() == first
