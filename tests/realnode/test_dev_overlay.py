@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from node_harness import PROBE_IMAGE, diagnose
 
-from conftest import PROBE_IMAGE, diagnose
 from kansoku import conventions as cv
 from kansoku import images
 from kansoku.bench import kube

@@ -90,8 +90,7 @@ OPENSEARCH_EXTRA: set[Flow] = {
     # endpoint here; the nodes' transport among themselves is one endpoint to itself, checked
     # in test_kubernetes_opensearch.py); DNS for the seed hosts.
     ("jaeger", "opensearch", "9200/TCP"),
-    ("opensearch", "kube-dns", "53/UDP"),
-    ("opensearch", "kube-dns", "53/TCP"),
+    *(("opensearch", dst, p) for dst in ("kube-dns", "external") for p in ("53/UDP", "53/TCP")),
 }
 
 
