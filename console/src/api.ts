@@ -38,6 +38,34 @@ export const fetchDashboards = (): Promise<DashboardEntry[]> =>
 export const fetchDashboard = (uid: string): Promise<DashboardResource> =>
   getJson<DashboardResource>(`/dashboards/${encodeURIComponent(uid)}.json`);
 
+/** An alert as Alertmanager's API v2 lists it. */
+export interface AmAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+}
+
+/** One alert of one notification the local receiver got (`kansoku alerts --json`). */
+export interface Notification {
+  received_at: string;
+  receiver: string;
+  status: string;
+  alertname: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+// Active alerts, silenced and inhibited ones included (shown as such); the Watchdog is the
+// stack's heartbeat, not something to act on.
+export const fetchAlerts = (): Promise<AmAlert[]> =>
+  getJson<AmAlert[]>('/api/alertmanager/api/v2/alerts?active=true&silenced=true&inhibited=true').then((all) =>
+    all.filter((a) => a.labels.alertname !== 'Watchdog'),
+  );
+export const fetchNotifications = (): Promise<Notification[]> =>
+  getJson<{ notifications: Notification[] }>('/api/notifications').then((b) => b.notifications);
+
 // Every dashboard carries its datasources; there are no global or project ones.
 export const datasourceApi: DatasourceApi = {
   getDatasource: async (): Promise<DatasourceResource | undefined> => undefined,

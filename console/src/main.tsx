@@ -8,9 +8,11 @@ import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { QueryParamProvider } from 'use-query-params';
 import { ReactRouter6Adapter } from 'use-query-params/adapters/react-router-6';
 import { Layout } from './Layout';
+import { AlertsPage } from './pages/AlertsPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { ExemplarsPage } from './pages/ExemplarsPage';
 import { LandingPage } from './pages/LandingPage';
+import { LogsPage } from './pages/LogsPage';
 import { TracePage } from './pages/TracePage';
 import { TracesPage } from './pages/TracesPage';
 import { pluginLoader } from './plugins';
@@ -29,7 +31,7 @@ createRoot(document.getElementById('root')!).render(
         <SnackbarProvider anchorOrigin={{ vertical: 'bottom', horizontal: 'right' }} variant="default" content="">
           <PluginRegistry
             pluginLoader={pluginLoader}
-            defaultPluginKinds={{ Panel: 'TimeSeriesChart', TimeSeriesQuery: 'PrometheusTimeSeriesQuery', TraceQuery: 'JaegerTraceQuery' }}
+            defaultPluginKinds={{ Panel: 'TimeSeriesChart', TimeSeriesQuery: 'PrometheusTimeSeriesQuery', TraceQuery: 'JaegerTraceQuery', LogQuery: 'VictoriaLogsLogQuery' }}
           >
             <QueryClientProvider client={queryClient}>
               <BrowserRouter>
@@ -43,6 +45,8 @@ createRoot(document.getElementById('root')!).render(
                       <Route path="/traces" element={<TracesPage />} />
                       <Route path="/traces/:traceId" element={<TracePage />} />
                       <Route path="/exemplars/:uid/:panel" element={<ExemplarsPage />} />
+                      <Route path="/logs" element={<LogsPage />} />
+                      <Route path="/alerts" element={<AlertsPage />} />
                     </Route>
                   </Routes>
                   </ReactRouterProvider>

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -20,6 +21,9 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from kansoku import conventions as cv
 from kansoku import locations
+from kansoku.alerting import command as alert_listing
+from kansoku.alerting.notifications import log_path, notifications
+from kansoku.dashboards import logs as log_queries
 from kansoku.errors import KansokuError
 from kansoku.stack import local
 from kansoku.stack.ports import client_url
@@ -38,6 +42,9 @@ _DASHBOARD_ORDER = (
     cv.DASHBOARD_COLLECTOR_UID,
 )
 _PROXY_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+# VictoriaLogs' UI reads its state from the fragment, not the query string; over the last hour
+# (its default is 5 minutes, often too short for a trace opened from a dashboard).
+_VMUI_QUERY = "#/?query={query}&g0.range_input=1h&g0.relative_time=last_1_hour"
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,16 @@ def stack_status(settings: ConsoleSettings) -> dict[str, Any]:
     status: dict[str, Any] = {"components": components, "uis": settings.uis}
     logs = next((u for u in settings.uis if u["name"] == "VictoriaLogs"), None)
     if logs is not None:
-        status["logs"] = {"url": logs["url"] + "?query=trace_id%3A%22{traceId}%22"}
+        query = quote(log_queries.of_trace("{traceId}"), safe="{}")
+        status["logs"] = {"url": logs["url"] + _VMUI_QUERY.format(query=query)}
     return status
+
+
+def received_notifications(settings: ConsoleSettings) -> list[dict[str, Any]]:
+    """What ``kansoku alerts`` lists (the Watchdog's heartbeats left out), newest first."""
+    found = notifications(log_path(settings.data_dir))
+    shown = alert_listing.select(found, receiver=None, status=None, watchdog=False)
+    return [n.as_json() for n in reversed(shown)]
 
 
 def create_app(settings: ConsoleSettings) -> FastAPI:
@@ -125,6 +140,10 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     @app.get(cv.CONSOLE_STATUS_PATH)
     def status() -> dict[str, Any]:
         return stack_status(settings)
+
+    @app.get(cv.CONSOLE_NOTIFICATIONS_PATH)
+    def received() -> dict[str, Any]:
+        return {"notifications": received_notifications(settings)}
 
     @app.api_route(cv.CONSOLE_PROXY_PREFIX + "{backend}/{path:path}", methods=["GET", "POST"])
     async def proxy(backend: str, path: str, request: Request) -> Response:
