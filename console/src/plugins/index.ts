@@ -13,6 +13,7 @@ import * as traceTable from '@perses-dev/trace-table-plugin';
 import * as tracingGantt from '@perses-dev/tracing-gantt-chart-plugin';
 import { JaegerDependencyTable } from './dependencies';
 import { JaegerTraceQuery } from './jaeger';
+import { StatChart } from './statChart';
 import { VictoriaLogsLogQuery } from './victorialogs';
 
 const kansokuModule = { JaegerTraceQuery, JaegerDependencyTable, VictoriaLogsLogQuery, LogsTable };
@@ -33,7 +34,9 @@ interface PluginPackage {
   getPluginModule(): PluginModuleResource;
 }
 
-const packages: PluginPackage[] = [prometheus, timeseriesChart, statChart, gaugeChart, table, barChart, traceTable, tracingGantt];
+// Perses's StatChart with the console's text for a stat with nothing to report.
+const statChartWithText = { ...statChart, StatChart };
+const packages: PluginPackage[] = [prometheus, timeseriesChart, statChartWithText, gaugeChart, table, barChart, traceTable, tracingGantt];
 
 export const pluginLoader = dynamicImportPluginLoader([
   ...packages.map((p) => ({ resource: p.getPluginModule(), importPlugin: () => Promise.resolve(p) })),

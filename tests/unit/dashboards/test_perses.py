@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kansoku import conventions as cv
-from kansoku.dashboards import catalog, model
+from kansoku.dashboards import catalog, model, overview
 from kansoku.dashboards.render import perses
 
 REPO = Path(__file__).resolve().parents[3]
@@ -163,3 +163,41 @@ def test_duplicate_titles_get_distinct_panel_ids() -> None:
     for _ in range(2):
         board.with_panel(model.Panel("timeseries", "Same title", "d", (model.Query("up"),)))
     assert list(perses.render(board)["spec"]["panels"]) == ["same-title", "same-title-2"]
+
+
+def test_only_the_cluster_only_rows_are_collapsed_in_the_console() -> None:
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_OVERVIEW_UID)
+    layouts = catalog.load_perses(REPO, board)["spec"]["layouts"]
+    closed = [
+        g["spec"]["display"]["title"]
+        for g in layouts
+        if not g["spec"]["display"]["collapse"]["open"]
+    ]
+    assert closed == [overview.KUBERNETES_ROW]
+    in_closed = {
+        i["content"]["$ref"].split("/")[-1]
+        for g in layouts
+        if not g["spec"]["display"]["collapse"]["open"]
+        for i in g["spec"]["items"]
+    }
+    spec = catalog.load_perses(REPO, board)["spec"]
+    titles = {spec["panels"][key]["spec"]["display"]["name"] for key in in_closed}
+    assert titles == set(overview.CLUSTER_ONLY)
+
+
+@pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
+def test_the_console_opens_each_dashboard_on_a_range_a_fresh_stack_fills(
+    board: catalog.Board,
+) -> None:
+    assert catalog.load_perses(REPO, board)["spec"]["duration"] == "15m"
+
+
+def test_a_stat_with_nothing_to_report_says_so_in_words() -> None:
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_SLO_UID)
+    grafana = {p["title"]: p for p in catalog.load(REPO, board)["panels"]}
+    said = grafana["Time to exhaustion"]["fieldConfig"]["defaults"]["noValue"]
+    panels = catalog.load_perses(REPO, board)["spec"]["panels"].values()
+    stat = next(p for p in panels if p["spec"]["display"]["name"] == "Time to exhaustion")
+    nothing = {"kind": "Misc", "spec": {"value": "null", "result": {"value": said}}}
+    assert said == "not burning"
+    assert nothing in stat["spec"]["plugin"]["spec"]["mappings"]

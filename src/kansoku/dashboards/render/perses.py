@@ -87,6 +87,10 @@ def _log_query(query: model.LogQuery) -> dict[str, Any]:
     return {"kind": "LogQuery", "spec": {"plugin": {"kind": "VictoriaLogsLogQuery", "spec": spec}}}
 
 
+# Grafana's text for a stat without series; one that says more is carried over (below).
+NO_DATA = "no data"
+
+
 def _stat(panel: model.Panel) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "calculation": "last-number",  # Grafana's lastNotNull
@@ -99,6 +103,11 @@ def _stat(panel: model.Panel) -> dict[str, Any]:
             {"kind": "Value", "spec": {"value": "0", "result": {"value": "DOWN", "color": down}}},
             {"kind": "Value", "spec": {"value": "1", "result": {"value": "UP", "color": up}}},
         ]
+    if panel.no_value and panel.no_value != NO_DATA:
+        # Perses's "null" mapping; the console's StatChart also shows it when no series came
+        # back at all (upstream then writes "No data"), as Grafana's noValue does.
+        nothing = {"kind": "Misc", "spec": {"value": "null", "result": {"value": panel.no_value}}}
+        spec["mappings"] = [*spec.get("mappings", []), nothing]
     return {"kind": "StatChart", "spec": spec}
 
 
@@ -217,7 +226,8 @@ def _layouts(board: model.Dashboard, panels: dict[str, Any]) -> list[dict[str, A
             items, grid = [], _Grid()
             spec: dict[str, Any] = {"items": items}
             if isinstance(entry, model.Row):
-                spec["display"] = {"title": entry.title, "collapse": {"open": True}}
+                collapse = {"open": not entry.cluster_only}  # the console is local mode
+                spec["display"] = {"title": entry.title, "collapse": collapse}
             layouts.append({"kind": "Grid", "spec": spec})
             if isinstance(entry, model.Row):
                 continue
@@ -256,7 +266,7 @@ def render(board: model.Dashboard) -> dict[str, Any]:
         "metadata": {"name": board.uid, "project": cv.PROJECT},
         "spec": {
             "display": {"name": board.title, "description": board.description},
-            "duration": _duration(board.time_from),
+            "duration": _duration(board.local_time_from),
             "refreshInterval": board.refresh,
             "datasources": _datasources(board),
             "variables": [_variable(v) for v in board.variables],
