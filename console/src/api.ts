@@ -19,6 +19,17 @@ export interface Status {
   components: ComponentStatus[];
   uis: UiLink[];
   logs?: { url: string }; // VictoriaLogs' UI query, "{traceId}" filled by the trace view
+  link_bases?: Record<string, string>; // committed link base -> where this stack serves it
+}
+
+/** ``url`` with a committed base (alerts name the default ports) moved to where this stack
+ * serves it, so a runbook or dashboard link works on a stack started on other ports. */
+export function localLink(url: string, bases: Record<string, string> | undefined): string {
+  for (const [base, here] of Object.entries(bases ?? {})) {
+    const prefix = base.endsWith('/') ? base : `${base}/`;
+    if (url.startsWith(prefix)) return (here.endsWith('/') ? here : `${here}/`) + url.slice(prefix.length);
+  }
+  return url;
 }
 
 export interface DashboardEntry {

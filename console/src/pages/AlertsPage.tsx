@@ -3,7 +3,7 @@
 import { Alert, Box, Card, CardContent, Chip, Link, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { useQuery } from '@tanstack/react-query';
 import { ReactElement } from 'react';
-import { AmAlert, Notification, fetchAlerts, fetchNotifications } from '../api';
+import { AmAlert, Notification, fetchAlerts, fetchNotifications, fetchStatus, localLink } from '../api';
 
 const REFRESH_MS = 10_000;
 
@@ -14,15 +14,17 @@ function since(iso: string): string {
 }
 
 function Links({ annotations }: { annotations: Record<string, string> }): ReactElement {
+  const status = useQuery(['status'], fetchStatus);
+  const here = (url: string): string => localLink(url, status.data?.link_bases);
   return (
     <Stack direction="row" spacing={1}>
       {annotations.runbook_url ? (
-        <Link href={annotations.runbook_url} target="_blank" rel="noreferrer" data-link="runbook">
+        <Link href={here(annotations.runbook_url)} target="_blank" rel="noreferrer" data-link="runbook">
           runbook
         </Link>
       ) : null}
       {annotations.dashboard ? (
-        <Link href={annotations.dashboard} target="_blank" rel="noreferrer" data-link="dashboard">
+        <Link href={here(annotations.dashboard)} target="_blank" rel="noreferrer" data-link="dashboard">
           dashboard
         </Link>
       ) : null}

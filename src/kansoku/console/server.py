@@ -58,6 +58,8 @@ class ConsoleSettings:
     data_dir: Path
     backends: dict[str, str] = field(default_factory=dict)
     uis: list[dict[str, str]] = field(default_factory=list)
+    # Committed link base -> where this stack serves it (alerts name the default ports).
+    link_bases: dict[str, str] = field(default_factory=dict)
 
 
 def _port(key: str) -> int:
@@ -76,6 +78,10 @@ def settings_from_env(assets: Path) -> ConsoleSettings:
         if key in cv.PORTS_BY_KEY and key != cv.CONSOLE
     ]
     data_dir = Path(os.environ.get(cv.ENV_DATA_DIR, str(locations.default_data_dir())))
+    link_bases = {cv.DASHBOARD_BASE_URL: client_url(bind, _port(cv.CONSOLE))}
+    if cv.ALERT_RECEIVER in cv.PORTS_BY_KEY:
+        receiver = client_url(bind, _port(cv.ALERT_RECEIVER))
+        link_bases[cv.RUNBOOK_BASE_URL] = receiver + "/docs/"
     return ConsoleSettings(
         bind,
         _port(cv.CONSOLE),
@@ -84,6 +90,7 @@ def settings_from_env(assets: Path) -> ConsoleSettings:
         data_dir,
         backends,
         uis,
+        link_bases,
     )
 
 
@@ -106,7 +113,11 @@ def stack_status(settings: ConsoleSettings) -> dict[str, Any]:
         ]
     except KansokuError as exc:
         components = [{"name": "stack", "status": "unknown", "url": "", "detail": str(exc)}]
-    status: dict[str, Any] = {"components": components, "uis": settings.uis}
+    status: dict[str, Any] = {
+        "components": components,
+        "uis": settings.uis,
+        "link_bases": settings.link_bases,
+    }
     logs = next((u for u in settings.uis if u["name"] == "VictoriaLogs"), None)
     if logs is not None:
         query = quote(log_queries.of_trace("{traceId}"), safe="{}")

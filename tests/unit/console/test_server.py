@@ -173,6 +173,9 @@ def test_settings_take_ports_and_bind_address_from_the_stack_env(
     assert settings.backends["prometheus"] == "http://127.0.0.2:19090"
     assert settings.backends["jaeger"].startswith("http://127.0.0.2:")
     assert {u["name"] for u in settings.uis} >= {"Prometheus"}
+    # Alerts carry the committed default addresses; the console knows this stack's.
+    assert settings.link_bases[cv.DASHBOARD_BASE_URL] == "http://127.0.0.2:13000"
+    assert settings.link_bases[cv.RUNBOOK_BASE_URL].startswith("http://127.0.0.2:")
 
 
 def _sources(root: Path) -> Path:
