@@ -89,7 +89,15 @@ function Received({ notifications }: { notifications: Notification[] }): ReactEl
       </TableHead>
       <TableBody>
         {notifications.map((n, i) => (
-          <TableRow key={`${n.received_at}-${i}`} data-notification={n.alertname} data-receiver={n.receiver} data-status={n.status}>
+          <TableRow
+            key={`${n.received_at}-${i}`}
+            data-notification={n.alertname}
+            data-receiver={n.receiver}
+            data-status={n.status}
+            data-received={n.received_at}
+            data-slo={n.labels.slo}
+            data-severity={n.labels.severity}
+          >
             <TableCell sx={{ whiteSpace: 'nowrap' }}>{new Date(n.received_at).toLocaleTimeString()}</TableCell>
             <TableCell>{n.status}</TableCell>
             <TableCell>{n.receiver}</TableCell>
