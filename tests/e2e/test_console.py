@@ -105,6 +105,28 @@ def _viewport_screenshot(page: Page, name: str) -> None:
     page.screenshot(path=directory / f"{name}.png")
 
 
+def test_the_overview_with_the_shops_load_alone_renders_every_shown_panel(
+    stack: StackState, page: Page, page_events: PageEvents
+) -> None:
+    """Before any fault of this module: the Overview as a new user first sees it (its
+    screenshot, ``console-overview-load-only.png``, is the one docs/console.md shows)."""
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_OVERVIEW_UID)
+    titles = _titles(board)
+    _trace_through_both_services(stack)  # the shop's load has gone through both services
+    page.goto(f"{stack.url(cv.CONSOLE)}/dashboards/{board.uid}?refresh=0s")
+    page.wait_for_selector('section[data-testid="panel"]')
+    seen: dict[int, dict[str, str]] = {}
+    poll_until(
+        lambda: _panel_states(page, len(titles), seen) or True,
+        what=f"{board.uid}: every shown panel rendered with the shop's load alone",
+        timeout=DATA_TIMEOUT,
+        interval=2,
+    )
+    _viewport_screenshot(page, "console-overview-load-only")
+    assert all(s["state"] == "data" for s in seen.values()), seen
+    page_events.assert_clean()
+
+
 @pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
 def test_every_dashboard_panel_renders_data_without_errors(
     stack: StackState, settled: None, page: Page, page_events: PageEvents, board: catalog.Board
