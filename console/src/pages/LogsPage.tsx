@@ -29,7 +29,8 @@ export function logsQuery({ query, service, severity }: Form): string {
 }
 
 async function services(): Promise<string[]> {
-  const params = new URLSearchParams({ query: '*', field: 'service.name', start: '1d' });
+  const start = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const params = new URLSearchParams({ query: '*', field: 'service.name', start });
   const response = await fetch(`${VICTORIALOGS_API}/field_values?${params}`);
   if (!response.ok) return [];
   const body = (await response.json()) as { values?: Array<{ value: string }> };

@@ -60,8 +60,8 @@ export function fillVariables(query: string, variables: VariableStateMap): strin
   const names = parseVariables(query).sort((a, b) => b.length - a.length);
   for (const name of names) {
     const value = variables[name]?.value;
-    if (value === undefined || value === null) continue;
-    const values = Array.isArray(value) ? value : [value];
+    // Perses runs log queries before a variable has its values: any value meanwhile.
+    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
     const text = values.length === 0 ? '*' : values.length === 1 ? quote(values[0]!) : `(${values.map(quote).join(' OR ')})`;
     filled = filled.replaceAll(`\${${name}}`, text).replaceAll(`$${name}`, text);
   }
