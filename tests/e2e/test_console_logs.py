@@ -157,7 +157,13 @@ def test_the_upstream_uis_linked_from_the_console_open_on_what_they_name(
     page.goto(f"{console}/traces/{trace_id}")
     href = str(page.get_by_test_id("trace-logs").get_attribute("href"))
     page.goto(href)
-    page.get_by_text(trace_id).first.wait_for()
+    query = page.locator("textarea").first
+    query.wait_for()
+    poll_until(
+        lambda: query.input_value() == logsql.by_trace_id(trace_id) or None,
+        what=f"VictoriaLogs' UI showing the query of trace {trace_id}",
+        timeout=60,
+    )
+    page.get_by_text("Last 1 hour").first.wait_for()
     screenshot(page, "upstream-victorialogs-trace")
-    assert page.locator("textarea").first.input_value() == logsql.by_trace_id(trace_id)
     page_events.assert_clean()
