@@ -37,7 +37,13 @@ function severityChip(severity: string | undefined): ReactElement {
   return <Chip size="small" label={severity ?? '-'} color={colour} />;
 }
 
-function FiringAlerts({ alerts }: { alerts: AmAlert[] }): ReactElement {
+// Pages first, then tickets, then the rest; the newest first within each.
+const SEVERITY_ORDER: Record<string, number> = { page: 0, ticket: 1 };
+
+function FiringAlerts({ alerts: unsorted }: { alerts: AmAlert[] }): ReactElement {
+  const alerts = [...unsorted].sort(
+    (a, b) => (SEVERITY_ORDER[a.labels.severity ?? ''] ?? 2) - (SEVERITY_ORDER[b.labels.severity ?? ''] ?? 2) || b.startsAt.localeCompare(a.startsAt),
+  );
   if (!alerts.length) return <Typography data-testid="alerts-none">Nothing is firing.</Typography>;
   return (
     <Table size="small" data-testid="alerts">
@@ -57,7 +63,10 @@ function FiringAlerts({ alerts }: { alerts: AmAlert[] }): ReactElement {
           const muted = a.status.silencedBy.length ? 'silenced' : a.status.inhibitedBy.length ? 'inhibited' : '';
           return (
             <TableRow key={a.fingerprint} data-alert={a.labels.alertname} data-severity={a.labels.severity} data-slo={a.labels.slo} data-state={muted || 'firing'}>
-              <TableCell title={a.annotations.summary}>{a.labels.alertname}</TableCell>
+              <TableCell title={a.annotations.summary}>
+                {a.labels.alertname}
+                {a.labels.long_window ? ` (${a.labels.long_window}/${a.labels.short_window ?? ''})` : ''}
+              </TableCell>
               <TableCell>{severityChip(a.labels.severity)}</TableCell>
               <TableCell>{a.labels.slo ?? ''}</TableCell>
               <TableCell>{a.labels.slo_service ?? a.labels.job ?? a.labels.service ?? ''}</TableCell>
