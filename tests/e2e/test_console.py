@@ -1,9 +1,11 @@
 """The console in a real browser, on the live stack with the shop's load.
 
-Every dashboard loads with no console error and every panel renders data (not "No data", not
-an error), each named on failure; a trace found by id opens with spans from both shop
-services; a trace search finds traces; an exemplar link resolves to its trace; the landing
-page shows every component's health. A screenshot of each page is kept with the test output.
+The Overview renders every shown panel with the shop's load alone; every dashboard loads with
+no console error and every panel a local user sees renders data (not "No data", not an error),
+each named on failure, while only the cluster-only rows stay collapsed, with a note; a trace
+found by id opens with spans from both shop services; a trace search finds traces; an exemplar
+link resolves to its trace; the landing page shows every component's health. A screenshot of
+each page is kept with the test output.
 """
 
 from __future__ import annotations
