@@ -21,6 +21,12 @@ export function Layout(): ReactElement {
           <Button size="small" component={RouterLink} to="/traces">
             Traces
           </Button>
+          <Button size="small" component={RouterLink} to="/logs">
+            Logs
+          </Button>
+          <Button size="small" component={RouterLink} to="/alerts">
+            Alerts
+          </Button>
         </Toolbar>
       </AppBar>
       <Box component="main" sx={{ flex: 1, p: 2 }}>

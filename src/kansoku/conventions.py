@@ -256,6 +256,7 @@ CONSOLE_PROXY_PREFIX = "/api/"  # /api/<backend>/<path> goes to that backend
 CONSOLE_PROXY_PROMETHEUS = CONSOLE_PROXY_PREFIX + "prometheus"
 CONSOLE_DASHBOARDS_PATH = "/dashboards"  # GET /dashboards/<uid>.json: the Perses JSON
 CONSOLE_STATUS_PATH = "/api/status"  # each component's health, what the landing page shows
+CONSOLE_NOTIFICATIONS_PATH = "/api/notifications"  # what the local alert receiver got
 ENV_CONSOLE_ASSETS = "KANSOKU_CONSOLE_ASSETS"  # a built console (dist/) instead of the cache
 
 # --- alerting (names owned by kansoku.alerting) ---

@@ -4,7 +4,9 @@ receiver, through the real Prometheus and Alertmanager of a local stack, and bac
 The tests run in file order on one incident (module fixture ``incident``): the page arrives
 within the bound computed from the committed configuration; the Alertmanager UI and API show
 it; the SLO's ticket is inhibited; a silence made with amtool stops the next notification;
-clearing the fault brings the resolved notification.
+clearing the fault brings the resolved notification. The console's alerts page shows the page
+with the notification that was delivered, and its links open this stack's runbook and the
+console's SLO dashboard.
 """
 
 from __future__ import annotations
@@ -125,6 +127,49 @@ def test_the_page_links_are_absolute_and_open(incident: Incident) -> None:
     dashboard = urlsplit(links["dashboard"])
     assert dashboard.scheme == "http"
     assert dashboard.path == f"/d/{cv.DASHBOARD_SLO_UID}"
+
+
+def test_the_console_alerts_page_shows_the_page_and_its_notification_with_working_links(
+    incident: Incident, page: Page, page_events: PageEvents
+) -> None:
+    assert incident.page is not None, "the page test runs first"
+    console = incident.stack.url(cv.CONSOLE)
+    page.goto(f"{console}/alerts")
+    firing = page.locator(
+        f'[data-alert="{cv.SLO_ALERT_BURN}"][data-severity="page"][data-slo="{SLO_ID}"]'
+    )
+    firing.first.wait_for()  # the page refreshes every 10 s; Alertmanager has it by now
+    assert firing.first.get_attribute("data-state") in ("firing", "silenced", "inhibited")
+    assert cv.SHOP_BACKEND in firing.first.inner_text()
+    # The very notification the receiver logged for this incident, beside it.
+    note = page.locator(f'[data-received="{incident.page.received_at}"][data-slo="{SLO_ID}"]')
+    note.first.wait_for()
+    assert note.first.get_attribute("data-receiver") == "shop-page"
+    print(f"screenshot: {screenshot(page, 'console-alerts')}")
+    links = {
+        name: note.first.locator(f'[data-link="{name}"]').get_attribute("href")
+        for name in ("runbook", "dashboard")
+    }
+    page.goto(console)
+    count = page.get_by_test_id("firing-pages")
+    count.wait_for()
+    poll_until(
+        lambda: int(count.get_attribute("data-count") or 0) >= 1 or None,
+        what="the landing page counting the firing page",
+        timeout=60,
+    )
+    # The links lead to this stack's runbook and the console's SLO dashboard.
+    runbook = links["runbook"] or ""
+    assert runbook.startswith(incident.stack.url("alert-receiver") + "/docs/"), runbook
+    # A Markdown file, which a browser may offer to save rather than show: fetched instead.
+    doc = httpx.get(runbook, timeout=10)
+    assert doc.status_code == 200
+    assert urlsplit(runbook).fragment in doc.text.lower().replace(" ", "-")
+    page.goto(links["dashboard"] or "")
+    page.wait_for_url(f"**/dashboards/{cv.DASHBOARD_SLO_UID}")
+    page.locator("h5").first.wait_for()
+    assert "SLO" in page.locator("h5").first.inner_text()
+    page_events.assert_clean()
 
 
 def test_the_alertmanager_ui_answers_with_the_firing_page(

@@ -2,7 +2,24 @@ import { Alert, Box, Card, CardContent, Chip, Link, Stack, Table, TableBody, Tab
 import { useQuery } from '@tanstack/react-query';
 import { ReactElement } from 'react';
 import { Link as RouterLink } from 'react-router-dom';
-import { fetchDashboards, fetchStatus } from '../api';
+import { fetchAlerts, fetchDashboards, fetchStatus } from '../api';
+
+function FiringCounts(): ReactElement {
+  const alerts = useQuery(['am-alerts'], fetchAlerts, { refetchInterval: 10_000 });
+  if (alerts.error) return <Alert severity="error">{String(alerts.error)}</Alert>;
+  // Firing and not silenced or inhibited: what is paging or ticketing someone now.
+  const firing = (alerts.data ?? []).filter((a) => a.status.state === 'active');
+  const count = (severity: string): number => firing.filter((a) => a.labels.severity === severity).length;
+  return (
+    <Stack direction="row" spacing={1} alignItems="center">
+      <Chip data-testid="firing-pages" data-count={count('page')} color={count('page') ? 'error' : 'success'} label={`${count('page')} pages firing`} />
+      <Chip data-testid="firing-tickets" data-count={count('ticket')} color={count('ticket') ? 'warning' : 'success'} label={`${count('ticket')} tickets firing`} />
+      <Link component={RouterLink} to="/alerts">
+        Alerts and received notifications
+      </Link>
+    </Stack>
+  );
+}
 
 export function LandingPage(): ReactElement {
   // The landing page refreshes health every 5 s: a component going down shows without a reload.
@@ -39,6 +56,14 @@ export function LandingPage(): ReactElement {
           </CardContent>
         </Card>
         <Stack spacing={2} sx={{ flex: 1, minWidth: 280 }}>
+          {status.data?.uis.some((u) => u.name === 'Alertmanager') ? (
+            <Card>
+              <CardContent>
+                <Typography variant="h6">Alerts</Typography>
+                <FiringCounts />
+              </CardContent>
+            </Card>
+          ) : null}
           <Card>
             <CardContent>
               <Typography variant="h6">Dashboards</Typography>
@@ -52,6 +77,11 @@ export function LandingPage(): ReactElement {
               <Typography>
                 <Link component={RouterLink} to="/traces">
                   Trace search
+                </Link>
+              </Typography>
+              <Typography>
+                <Link component={RouterLink} to="/logs">
+                  Logs
                 </Link>
               </Typography>
             </CardContent>

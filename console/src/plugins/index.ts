@@ -1,7 +1,9 @@
-// Every plugin the console bundles: Perses's own, and the console's Jaeger plugins. All are
-// imported statically, so the built console fetches nothing at run time.
+// Every plugin the console bundles: Perses's own, and the console's Jaeger and VictoriaLogs
+// plugins. All are imported statically, so the built console fetches nothing at run time.
 import * as barChart from '@perses-dev/bar-chart-plugin';
 import * as gaugeChart from '@perses-dev/gauge-chart-plugin';
+// Only the LogsTable panel of the Loki package: its Loki queries have no Loki to ask here.
+import { LogsTable } from '@perses-dev/loki-plugin';
 import { PluginModuleResource, dynamicImportPluginLoader } from '@perses-dev/plugin-system';
 import * as prometheus from '@perses-dev/prometheus-plugin';
 import * as statChart from '@perses-dev/stat-chart-plugin';
@@ -11,8 +13,10 @@ import * as traceTable from '@perses-dev/trace-table-plugin';
 import * as tracingGantt from '@perses-dev/tracing-gantt-chart-plugin';
 import { JaegerDependencyTable } from './dependencies';
 import { JaegerTraceQuery } from './jaeger';
+import { StatChart } from './statChart';
+import { VictoriaLogsLogQuery } from './victorialogs';
 
-const kansokuModule = { JaegerTraceQuery, JaegerDependencyTable };
+const kansokuModule = { JaegerTraceQuery, JaegerDependencyTable, VictoriaLogsLogQuery, LogsTable };
 const kansokuResource: PluginModuleResource = {
   kind: 'PluginModule',
   metadata: { name: 'kansoku-console', version: '0.1.0' },
@@ -20,6 +24,8 @@ const kansokuResource: PluginModuleResource = {
     plugins: [
       { kind: 'TraceQuery', spec: { name: 'JaegerTraceQuery', display: { name: 'Jaeger (API v3)' } } },
       { kind: 'Panel', spec: { name: 'JaegerDependencyTable', display: { name: 'Service dependencies' } } },
+      { kind: 'LogQuery', spec: { name: 'VictoriaLogsLogQuery', display: { name: 'VictoriaLogs (LogsQL)' } } },
+      { kind: 'Panel', spec: { name: 'LogsTable', display: { name: 'Logs table' } } },
     ],
   },
 };
@@ -28,7 +34,9 @@ interface PluginPackage {
   getPluginModule(): PluginModuleResource;
 }
 
-const packages: PluginPackage[] = [prometheus, timeseriesChart, statChart, gaugeChart, table, barChart, traceTable, tracingGantt];
+// Perses's StatChart with the console's text for a stat with nothing to report.
+const statChartWithText = { ...statChart, StatChart };
+const packages: PluginPackage[] = [prometheus, timeseriesChart, statChartWithText, gaugeChart, table, barChart, traceTable, tracingGantt];
 
 export const pluginLoader = dynamicImportPluginLoader([
   ...packages.map((p) => ({ resource: p.getPluginModule(), importPlugin: () => Promise.resolve(p) })),

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -20,6 +21,9 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from kansoku import conventions as cv
 from kansoku import locations
+from kansoku.alerting import command as alert_listing
+from kansoku.alerting.notifications import log_path, notifications
+from kansoku.dashboards import logs as log_queries
 from kansoku.errors import KansokuError
 from kansoku.stack import local
 from kansoku.stack.ports import client_url
@@ -38,6 +42,9 @@ _DASHBOARD_ORDER = (
     cv.DASHBOARD_COLLECTOR_UID,
 )
 _PROXY_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+# VictoriaLogs' UI reads its state from the fragment, not the query string; over the last hour
+# (its default is 5 minutes, often too short for a trace opened from a dashboard).
+_VMUI_QUERY = "#/?query={query}&g0.range_input=1h&g0.relative_time=last_1_hour"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class ConsoleSettings:
     data_dir: Path
     backends: dict[str, str] = field(default_factory=dict)
     uis: list[dict[str, str]] = field(default_factory=list)
+    # Committed link base -> where this stack serves it (alerts name the default ports).
+    link_bases: dict[str, str] = field(default_factory=dict)
 
 
 def _port(key: str) -> int:
@@ -69,6 +78,10 @@ def settings_from_env(assets: Path) -> ConsoleSettings:
         if key in cv.PORTS_BY_KEY and key != cv.CONSOLE
     ]
     data_dir = Path(os.environ.get(cv.ENV_DATA_DIR, str(locations.default_data_dir())))
+    link_bases = {cv.DASHBOARD_BASE_URL: client_url(bind, _port(cv.CONSOLE))}
+    if cv.ALERT_RECEIVER in cv.PORTS_BY_KEY:
+        receiver = client_url(bind, _port(cv.ALERT_RECEIVER))
+        link_bases[cv.RUNBOOK_BASE_URL] = receiver + "/docs/"
     return ConsoleSettings(
         bind,
         _port(cv.CONSOLE),
@@ -77,6 +90,7 @@ def settings_from_env(assets: Path) -> ConsoleSettings:
         data_dir,
         backends,
         uis,
+        link_bases,
     )
 
 
@@ -99,11 +113,23 @@ def stack_status(settings: ConsoleSettings) -> dict[str, Any]:
         ]
     except KansokuError as exc:
         components = [{"name": "stack", "status": "unknown", "url": "", "detail": str(exc)}]
-    status: dict[str, Any] = {"components": components, "uis": settings.uis}
+    status: dict[str, Any] = {
+        "components": components,
+        "uis": settings.uis,
+        "link_bases": settings.link_bases,
+    }
     logs = next((u for u in settings.uis if u["name"] == "VictoriaLogs"), None)
     if logs is not None:
-        status["logs"] = {"url": logs["url"] + "?query=trace_id%3A%22{traceId}%22"}
+        query = quote(log_queries.of_trace("{traceId}"), safe="{}")
+        status["logs"] = {"url": logs["url"] + _VMUI_QUERY.format(query=query)}
     return status
+
+
+def received_notifications(settings: ConsoleSettings) -> list[dict[str, Any]]:
+    """What ``kansoku alerts`` lists (the Watchdog's heartbeats left out), newest first."""
+    found = notifications(log_path(settings.data_dir))
+    shown = alert_listing.select(found, receiver=None, status=None, watchdog=False)
+    return [n.as_json() for n in reversed(shown)]
 
 
 def create_app(settings: ConsoleSettings) -> FastAPI:
@@ -125,6 +151,10 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     @app.get(cv.CONSOLE_STATUS_PATH)
     def status() -> dict[str, Any]:
         return stack_status(settings)
+
+    @app.get(cv.CONSOLE_NOTIFICATIONS_PATH)
+    def received() -> dict[str, Any]:
+        return {"notifications": received_notifications(settings)}
 
     @app.api_route(cv.CONSOLE_PROXY_PREFIX + "{backend}/{path:path}", methods=["GET", "POST"])
     async def proxy(backend: str, path: str, request: Request) -> Response:

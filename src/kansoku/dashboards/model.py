@@ -77,9 +77,14 @@ class Panel:
 
 @dataclass(frozen=True)
 class Row:
-    """A titled section; the panels after it (until the next row) belong to it."""
+    """A titled section; the panels after it (until the next row) belong to it.
+
+    ``cluster_only`` rows have data only in a cluster: the console (local mode) shows them
+    collapsed, with a note, rather than as empty panels.
+    """
 
     title: str
+    cluster_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,9 @@ class Dashboard:
     tags: list[str]
     time_from: str = "now-1h"
     refresh: str = "30s"
+    # What the console opens on: a local stack is often minutes old, and a longer range draws
+    # its data as a sliver at the right edge.
+    local_time_from: str = "now-15m"
     variables: list[Variable] = field(default_factory=list)
     items: list[Row | Panel] = field(default_factory=list)
 

@@ -368,7 +368,7 @@ def overview_dashboard() -> model.Dashboard:
     board.with_row(panels.row("USE per host"))
     for panel in _host_panels():
         board.with_panel(panel)
-    board.with_row(panels.row(KUBERNETES_ROW))
+    board.with_row(panels.row(KUBERNETES_ROW, cluster_only=True))
     for panel in _cluster_panels():
         board.with_panel(panel)
     return board

@@ -156,8 +156,8 @@ def dependency_graph_panel(
     )
 
 
-def row(title: str) -> Row:
-    return Row(title)
+def row(title: str, *, cluster_only: bool = False) -> Row:
+    return Row(title, cluster_only)
 
 
 def query_variable(

@@ -9,12 +9,14 @@ import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from kansoku import conventions as cv
 from kansoku import locations
+from kansoku.alerting.notifications import NotificationLog, log_path
 from kansoku.console import assets, server
 from kansoku.errors import ToolError
 from kansoku.stack import state as st
@@ -171,6 +173,9 @@ def test_settings_take_ports_and_bind_address_from_the_stack_env(
     assert settings.backends["prometheus"] == "http://127.0.0.2:19090"
     assert settings.backends["jaeger"].startswith("http://127.0.0.2:")
     assert {u["name"] for u in settings.uis} >= {"Prometheus"}
+    # Alerts carry the committed default addresses; the console knows this stack's.
+    assert settings.link_bases[cv.DASHBOARD_BASE_URL] == "http://127.0.0.2:13000"
+    assert settings.link_bases[cv.RUNBOOK_BASE_URL].startswith("http://127.0.0.2:")
 
 
 def _sources(root: Path) -> Path:
@@ -215,3 +220,34 @@ def test_status_table_lists_the_web_uis_console_first(tmp_path: Path) -> None:
     start = lines.index("web UIs:")
     assert lines[start + 1].split() == ["console", "http://127.0.0.1:3000/"]
     assert lines[start + 2].split() == ["Prometheus", "http://127.0.0.1:9090/"]
+
+
+def test_notifications_are_the_receivers_log_newest_first_without_the_watchdog(
+    tmp_path: Path,
+) -> None:
+    client = _client(tmp_path, {})
+    assert client.get(cv.CONSOLE_NOTIFICATIONS_PATH).json() == {"notifications": []}
+    log = NotificationLog(log_path(tmp_path / "data"))
+    for name in ("SLOErrorBudgetBurn", cv.ALERT_WATCHDOG, "Second"):
+        alert = {
+            "status": "firing",
+            "labels": {"alertname": name, "severity": "page"},
+            "annotations": {"runbook_url": "http://127.0.0.1:9/docs/runbook.md"},
+        }
+        log.append("shop-page", {"alerts": [alert]})
+    shown = client.get(cv.CONSOLE_NOTIFICATIONS_PATH).json()["notifications"]
+    assert [n["alertname"] for n in shown] == ["Second", "SLOErrorBudgetBurn"]
+    assert shown[0]["links"] == {"runbook_url": "http://127.0.0.1:9/docs/runbook.md"}
+    assert shown[0]["receiver"] == "shop-page"
+
+
+def test_the_trace_logs_link_puts_the_query_in_the_ui_fragment(tmp_path: Path) -> None:
+    ui = {"name": "VictoriaLogs", "url": "http://127.0.0.1:9428/select/vmui/", "description": ""}
+    settings = server.ConsoleSettings(
+        "127.0.0.1", 3000, _assets(tmp_path), DASHBOARDS, tmp_path / "data", {}, [ui]
+    )
+    link = server.stack_status(settings)["logs"]["url"]
+    # VictoriaLogs' UI ignores ?query=: its state is read from the fragment.
+    assert link.startswith("http://127.0.0.1:9428/select/vmui/#/?query=")
+    query = parse_qs(urlsplit(link.split("#", 1)[1]).query)["query"][0]
+    assert query == '"trace_id":="{traceId}"'

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kansoku import conventions as cv
-from kansoku.dashboards import catalog, model
+from kansoku.dashboards import catalog, model, overview
 from kansoku.dashboards.render import perses
 
 REPO = Path(__file__).resolve().parents[3]
@@ -17,16 +17,19 @@ IDS = [b.uid for b in catalog.BOARDS]
 
 
 def _grafana_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
-    """Panel title -> (expression or Jaeger search, legend) per target, in order."""
+    """Panel title -> (expression, Jaeger search or LogsQL, legend) per target, in order."""
     found: dict[str, list[tuple[str, str]]] = {}
     for panel in data["panels"]:
-        if panel["type"] == "row" or panel["type"] in perses.UNRENDERED_KINDS:
+        if panel["type"] == "row":
             continue
         targets = []
         for t in panel.get("targets", []):
-            if t.get("datasource", {}).get("type") == "jaeger":
+            source = t.get("datasource", {}).get("type")
+            if source == "jaeger":
                 if t["queryType"] == "search":
                     targets.append((f"jaeger:{t['service']}:{t.get('tags', '')}", ""))
+            elif source == cv.DATASOURCE_VICTORIALOGS_TYPE:
+                targets.append((f"logsql:{t['expr']}:{t['maxLines']}", ""))
             else:
                 targets.append((t["expr"], t.get("legendFormat", "")))
         found[panel["title"]] = targets
@@ -44,6 +47,8 @@ def _perses_queries(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             spec = plugin["spec"]
             if plugin["kind"] == "JaegerTraceQuery":
                 targets.append((f"jaeger:{spec['service']}:{spec.get('tags', '')}", ""))
+            elif plugin["kind"] == "VictoriaLogsLogQuery":
+                targets.append((f"logsql:{spec['query']}:{spec['limit']}", ""))
             else:
                 assert plugin["kind"] == "PrometheusTimeSeriesQuery"
                 targets.append((spec["query"], spec.get("seriesNameFormat", "")))
@@ -69,16 +74,22 @@ def test_every_panel_has_the_same_queries_in_both_renderings(board: catalog.Boar
     assert sum(len(t) for t in grafana.values()) > len(grafana) // 2
 
 
-def test_log_panels_are_left_out_of_the_console_only() -> None:
-    """No Perses plugin reads VictoriaLogs: Grafana draws the log panels, the console skips them."""
+def test_log_panels_are_in_the_console_with_the_grafana_logsql() -> None:
+    """Every Grafana log panel is a LogsTable fed by VictoriaLogsLogQuery in the console."""
     board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_APPLICATION_UID)
     grafana = catalog.load(REPO, board)
-    logs = [p["title"] for p in grafana["panels"] if p["type"] in perses.UNRENDERED_KINDS]
+    logs = {p["title"]: p["targets"][0]["expr"] for p in grafana["panels"] if p["type"] == "logs"}
     assert logs, "the Application dashboard has a log panel in Grafana"
-    rendered = catalog.load_perses(REPO, board)["spec"]
-    names = {p["spec"]["display"]["name"] for p in rendered["panels"].values()}
-    assert not set(logs) & names
-    assert cv.DATASOURCE_VICTORIALOGS_UID not in rendered["datasources"]
+    rendered = catalog.load_perses(REPO, board)["spec"]["panels"].values()
+    shown = {
+        p["spec"]["display"]["name"]: p["spec"]["queries"][0]["spec"]["plugin"]
+        for p in rendered
+        if p["spec"]["plugin"]["kind"] == "LogsTable"
+    }
+    assert set(shown) == set(logs)
+    for title, expr in logs.items():
+        assert shown[title]["kind"] == "VictoriaLogsLogQuery"
+        assert shown[title]["spec"]["query"] == expr
 
 
 @pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
@@ -152,3 +163,41 @@ def test_duplicate_titles_get_distinct_panel_ids() -> None:
     for _ in range(2):
         board.with_panel(model.Panel("timeseries", "Same title", "d", (model.Query("up"),)))
     assert list(perses.render(board)["spec"]["panels"]) == ["same-title", "same-title-2"]
+
+
+def test_only_the_cluster_only_rows_are_collapsed_in_the_console() -> None:
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_OVERVIEW_UID)
+    layouts = catalog.load_perses(REPO, board)["spec"]["layouts"]
+    closed = [
+        g["spec"]["display"]["title"]
+        for g in layouts
+        if not g["spec"]["display"]["collapse"]["open"]
+    ]
+    assert closed == [overview.KUBERNETES_ROW]
+    in_closed = {
+        i["content"]["$ref"].split("/")[-1]
+        for g in layouts
+        if not g["spec"]["display"]["collapse"]["open"]
+        for i in g["spec"]["items"]
+    }
+    spec = catalog.load_perses(REPO, board)["spec"]
+    titles = {spec["panels"][key]["spec"]["display"]["name"] for key in in_closed}
+    assert titles == set(overview.CLUSTER_ONLY)
+
+
+@pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
+def test_the_console_opens_each_dashboard_on_a_range_a_fresh_stack_fills(
+    board: catalog.Board,
+) -> None:
+    assert catalog.load_perses(REPO, board)["spec"]["duration"] == "15m"
+
+
+def test_a_stat_with_nothing_to_report_says_so_in_words() -> None:
+    board = next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_SLO_UID)
+    grafana = {p["title"]: p for p in catalog.load(REPO, board)["panels"]}
+    said = grafana["Time to exhaustion"]["fieldConfig"]["defaults"]["noValue"]
+    panels = catalog.load_perses(REPO, board)["spec"]["panels"].values()
+    stat = next(p for p in panels if p["spec"]["display"]["name"] == "Time to exhaustion")
+    nothing = {"kind": "Misc", "spec": {"value": "null", "result": {"value": said}}}
+    assert said == "not burning"
+    assert nothing in stat["spec"]["plugin"]["spec"]["mappings"]

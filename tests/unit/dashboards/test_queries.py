@@ -96,14 +96,20 @@ def test_a_multi_value_variable_is_written_as_the_logs_datasource_writes_it() ->
     assert expr == '"service.name":(a OR b) severity_number:>=17'
 
 
-def test_a_log_panel_is_left_out_of_the_perses_rendering() -> None:
+def test_a_log_panel_is_a_logs_table_with_its_logsql_in_the_perses_rendering() -> None:
     board = model.Dashboard("u", "t", "d", [])
-    board.with_panel(logs.logs_panel("Errors", "d", logs.errors_of_service("service")))
-    steps = ((None, "green"),)
-    up = panels.stat_panel("Up", "d", [panels.query("up", "")], unit="short", steps=steps)
-    board.with_panel(up)
+    expr = logs.errors_of_service("service")
+    board.with_panel(logs.logs_panel("Errors", "d", expr))
     data = perses.render(board)
-    assert [p["spec"]["display"]["name"] for p in data["spec"]["panels"].values()] == ["Up"]
+    [panel] = data["spec"]["panels"].values()
+    assert panel["spec"]["plugin"]["kind"] == "LogsTable"
+    [query] = panel["spec"]["queries"]
+    assert query["kind"] == "LogQuery"
+    assert query["spec"]["plugin"] == {
+        "kind": "VictoriaLogsLogQuery",
+        "spec": {"query": expr, "limit": model.LogQuery(expr).max_lines},
+    }
+    # The plugin asks VictoriaLogs through the console's proxy: no datasource to declare.
     assert cv.DATASOURCE_VICTORIALOGS_UID not in data["spec"]["datasources"]
 
 

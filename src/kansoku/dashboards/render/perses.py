@@ -5,10 +5,10 @@ units, colours, ``label_values(...)`` variables (``PrometheusLabelValuesVariable
 (one ``Grid`` layout each). Trace panels use the console's own plugins: ``JaegerTraceQuery``
 (Jaeger's API v3; no Perses plugin speaks it) feeding ``TraceTable``, and
 ``JaegerDependencyTable`` (Perses has no node-graph panel) for the dependency graph. Log
-panels are left out (``UNRENDERED_KINDS``): no Perses plugin on npm queries VictoriaLogs or
-draws a logs table, so the console links a trace to its logs in VictoriaLogs' own UI instead
-(Grafana renders them). Panels whose queries carry exemplars get a link the console resolves
-to the exemplars' traces.
+panels use the console's ``VictoriaLogsLogQuery`` (LogsQL; no Perses plugin speaks
+VictoriaLogs) feeding ``LogsTable`` from ``@perses-dev/loki-plugin``, with the same LogsQL as
+the Grafana panel. Panels whose queries carry exemplars get a link the console resolves to the
+exemplars' traces.
 """
 
 from __future__ import annotations
@@ -82,8 +82,13 @@ def _trace_query(search: model.TraceSearch) -> dict[str, Any]:
     return {"kind": "TraceQuery", "spec": {"plugin": {"kind": "JaegerTraceQuery", "spec": spec}}}
 
 
-# Panel kinds the console cannot draw: no Perses plugin on npm reads VictoriaLogs.
-UNRENDERED_KINDS = ("logs",)
+def _log_query(query: model.LogQuery) -> dict[str, Any]:
+    spec = {"query": query.expr, "limit": query.max_lines}
+    return {"kind": "LogQuery", "spec": {"plugin": {"kind": "VictoriaLogsLogQuery", "spec": spec}}}
+
+
+# Grafana's text for a stat without series; one that says more is carried over (below).
+NO_DATA = "no data"
 
 
 def _stat(panel: model.Panel) -> dict[str, Any]:
@@ -98,6 +103,11 @@ def _stat(panel: model.Panel) -> dict[str, Any]:
             {"kind": "Value", "spec": {"value": "0", "result": {"value": "DOWN", "color": down}}},
             {"kind": "Value", "spec": {"value": "1", "result": {"value": "UP", "color": up}}},
         ]
+    if panel.no_value and panel.no_value != NO_DATA:
+        # Perses's "null" mapping; the console's StatChart also shows it when no series came
+        # back at all (upstream then writes "No data"), as Grafana's noValue does.
+        nothing = {"kind": "Misc", "spec": {"value": "null", "result": {"value": panel.no_value}}}
+        spec["mappings"] = [*spec.get("mappings", []), nothing]
     return {"kind": "StatChart", "spec": spec}
 
 
@@ -131,6 +141,8 @@ def _plugin(panel: model.Panel) -> dict[str, Any]:
         return {"kind": "Table", "spec": {"density": "compact", "columnSettings": columns}}
     if panel.kind == "traces":
         return {"kind": "TraceTable", "spec": {"links": {"trace": TRACE_LINK}}}
+    if panel.kind == "logs":
+        return {"kind": "LogsTable", "spec": {"time": True, "wrap": True, "enableDetails": True}}
     return {"kind": "JaegerDependencyTable", "spec": {}}
 
 
@@ -142,6 +154,8 @@ def panel(item: model.Panel, dashboard: str, key: str) -> dict[str, Any]:
     }
     if isinstance(item.trace_query, model.TraceSearch):
         spec["queries"] = [_trace_query(item.trace_query)]
+    elif item.log_query is not None:
+        spec["queries"] = [_log_query(item.log_query)]
     elif item.queries:
         spec["queries"] = [_prometheus(q) for q in item.queries]
     if any(q.exemplars for q in item.queries):
@@ -212,12 +226,11 @@ def _layouts(board: model.Dashboard, panels: dict[str, Any]) -> list[dict[str, A
             items, grid = [], _Grid()
             spec: dict[str, Any] = {"items": items}
             if isinstance(entry, model.Row):
-                spec["display"] = {"title": entry.title, "collapse": {"open": True}}
+                collapse = {"open": not entry.cluster_only}  # the console is local mode
+                spec["display"] = {"title": entry.title, "collapse": collapse}
             layouts.append({"kind": "Grid", "spec": spec})
             if isinstance(entry, model.Row):
                 continue
-        if entry.kind in UNRENDERED_KINDS:
-            continue
         key = _key(entry.title, taken)
         panels[key] = panel(entry, board.uid, key)
         x, y = grid.place(entry.width, entry.height)
@@ -253,7 +266,7 @@ def render(board: model.Dashboard) -> dict[str, Any]:
         "metadata": {"name": board.uid, "project": cv.PROJECT},
         "spec": {
             "display": {"name": board.title, "description": board.description},
-            "duration": _duration(board.time_from),
+            "duration": _duration(board.local_time_from),
             "refreshInterval": board.refresh,
             "datasources": _datasources(board),
             "variables": [_variable(v) for v in board.variables],
