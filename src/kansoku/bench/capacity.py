@@ -18,13 +18,13 @@ from kansoku.bench import stored
 from kansoku.bench.harness import CORE, BenchStack, bench_stack
 from kansoku.bench.measure import ProcessSampler
 from kansoku.bench.otlpload import LoadConfig, LoadProcess, LoadResult
+from kansoku.bench.ramp import LOADGEN
 from kansoku.bench.report import Row, ScenarioResult
 from kansoku.stack.supervisor import Report
 
 TARGET_RATE = 10_000.0
 TARGET_COLLECTOR_CORES = 0.5
 TARGET_COLLECTOR_RSS_MIB = 150.0
-LOADGEN = "bench-loadgen"
 
 
 @dataclass(frozen=True)
