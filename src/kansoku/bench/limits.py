@@ -11,11 +11,12 @@ refusals, each process's CPU and the whole machine's. The rules, in order:
    its store if that store was busy (near a core, or the busiest of the stack on a saturated
    machine), else ``collector-queue`` (the exporter's own sending: consumers, requests in
    flight);
-3. the collector refused data (its memory limiter), or the generator sent less than asked
-   while the collector was the busiest process: ``collector-cpu``;
-4. the machine was saturated: its busiest process; ``machine`` when work outside the stack
-   held most of it;
-5. otherwise ``unknown``, with the evidence.
+3. the collector refused data (its memory limiter): ``collector-cpu``;
+4. the machine was saturated: ``machine`` when work outside the stack held more of it than
+   the stack did, else the busiest process (``collector-cpu`` for the collector);
+5. the generator sent less than asked on a machine with CPU to spare, while the collector was
+   the busiest process (it answers too slowly): ``collector-cpu``;
+6. otherwise ``unknown``, with the evidence.
 """
 
 from __future__ import annotations
@@ -129,17 +130,26 @@ def diagnose(step: StepRecord, cpus: int, criteria: Criteria) -> Limit | None:
     sink = _behind_at_sink(step, criteria)
     if sink:
         return _sink_limit(step, sink[0], cpus)
+    return _collector_or_machine(step, cpus, source)
+
+
+def _collector_or_machine(step: StepRecord, cpus: int, source: list[str]) -> Limit:
+    """Rules 3 to 6: the collector's refusals, the machine's CPU, a slow collector."""
     collector = _cores(step, cv.COLLECTOR)
-    if step.collector_refused or (source and _busiest(step)[0] == cv.COLLECTOR):
+    if step.collector_refused:
         return Limit(
             COLLECTOR_CPU,
-            f"collector at {collector:.2f} core refused {step.collector_refused:,.0f} items; "
-            f"below the asked rate: {', '.join(source) or 'none'}",
+            f"collector at {collector:.2f} core refused {step.collector_refused:,.0f} items",
         )
-    if _saturated(step, cpus):
-        found = _cpu_limit(step, cpus)
-        if found:
-            return found
+    found = _cpu_limit(step, cpus) if _saturated(step, cpus) else None
+    if found:
+        return found
+    if source and _busiest(step)[0] == cv.COLLECTOR:
+        return Limit(
+            COLLECTOR_CPU,
+            f"{', '.join(source)} below the asked rate with the collector busiest, at "
+            f"{collector:.2f} core",
+        )
     return Limit(UNKNOWN, "; ".join(step.problems))
 
 

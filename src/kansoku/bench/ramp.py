@@ -103,7 +103,8 @@ class Usage:
 
 @dataclass
 class Backlog:
-    """One exporter's backlog read every second of the load: queue size or WAL lag."""
+    """One exporter's backlog read every second of the load: its sending queue's size in
+    batches, or for the remote-write WAL the MiB written and not yet read."""
 
     samples: list[float] = field(default_factory=list)
     capacity: float = 0.0  # 0 when unbounded or unknown
@@ -170,7 +171,7 @@ class Criteria:
 
     min_rate_ratio: float = 0.95
     max_drain_seconds: float = 30.0
-    backlog_floor: float = 20.0  # queue entries (batches) or WAL entries
+    backlog_floor: float = 20.0  # queue entries (batches) or WAL MiB
 
 
 def problems(step: StepRecord, criteria: Criteria) -> list[str]:

@@ -25,7 +25,7 @@ import psutil
 from kansoku import conventions as cv
 from kansoku.bench import limits, stored
 from kansoku.bench.harness import CORE, BenchStack, bench_stack
-from kansoku.bench.measure import MetricsText, ProcessSampler
+from kansoku.bench.measure import MIB, MetricsText, ProcessSampler
 from kansoku.bench.otlpload import LoadConfig, LoadProcess, LoadResult
 from kansoku.bench.ramp import (
     DEFAULT_MULTIPLIERS,
@@ -45,9 +45,11 @@ from kansoku.bench.ramp import (
 from kansoku.stack.supervisor import Report
 
 # Exporter ids as config/collector/collector.yaml names them; their backlog is the sending
-# queue's size (in batches). Points go through the remote-write WAL: its lag, in entries.
+# queue's size (in batches). Points go through the remote-write WAL: its backlog is what was
+# written to it and not yet read back for sending, in MiB (the WAL reader reads, then sends
+# one request at a time, so a slow Prometheus holds the reader back).
 EXPORTER_OF = {"spans": "otlp_grpc/jaeger", "logs": "otlp_http/victorialogs"}
-WAL_LAG = "otelcol_exporter_prometheusremotewrite_wal_lag"
+WAL = "otelcol_exporter_prometheusremotewrite_wal_bytes_"
 REFUSED = (
     "otelcol_receiver_refused_spans",
     "otelcol_receiver_refused_metric_points",
@@ -83,7 +85,8 @@ def read_backlogs(text: MetricsText) -> dict[str, tuple[float, float]]:
         )
         for signal, exporter in EXPORTER_OF.items()
     }
-    found["points"] = (text.total(WAL_LAG), 0.0)
+    unread = text.total(WAL + "written") - text.total(WAL + "read")
+    found["points"] = (max(0.0, unread) / MIB, 0.0)
     return found
 
 
@@ -207,6 +210,9 @@ def _steady_window(
     cpu1, wall = psutil.cpu_times(), time.monotonic() - wall0
     busy = sum(cpu1) - sum(cpu0) - (cpu1.idle - cpu0.idle) - (cpu1.iowait - cpu0.iowait)
     usage = {n: Usage(u.cores, u.rss_max_mib) for n, u in sampler.usage.items()}
+    # The generator has exited when the sampler takes its last reading: its own CPU time
+    # (reported in its result, over the whole step) stands in.
+    usage[LOADGEN].cores = result.cpu_seconds / result.seconds if result.seconds else 0.0
     return result, _Window(usage, busy / wall if wall else 0.0)
 
 

@@ -81,7 +81,7 @@ def test_refusals_by_the_collector_blame_its_cpu() -> None:
     assert "refused 1,200" in found.evidence
 
 
-def test_a_source_slowed_by_a_busy_collector_blames_the_collector() -> None:
+def test_a_saturated_machine_where_the_collector_is_busiest_blames_the_collector() -> None:
     record = step(
         MIX,
         sent_ratio=0.8,
@@ -91,6 +91,28 @@ def test_a_source_slowed_by_a_busy_collector_blames_the_collector() -> None:
     found = _limit(record)
     assert found is not None
     assert found.part == limits.COLLECTOR_CPU
+    assert "busiest otel-collector at 1.10 core" in found.evidence
+
+
+def test_a_slow_source_on_an_idle_machine_with_the_collector_busiest_blames_it() -> None:
+    record = step(MIX, sent_ratio=0.8, machine=1.0, cores={cv.COLLECTOR: 0.6, **IDLE_STORES})
+    found = _limit(record)
+    assert found is not None
+    assert found.part == limits.COLLECTOR_CPU
+    assert "below the asked rate with the collector busiest" in found.evidence
+
+
+def test_a_slow_source_on_a_machine_held_by_others_is_not_blamed_on_an_idle_collector() -> None:
+    # As measured on a busy machine: generator behind, the collector at 0.08 core.
+    record = step(
+        Rates(spans=10_000),
+        sent_ratio=0.9,
+        machine=2.0,
+        cores={cv.COLLECTOR: 0.08, **IDLE_STORES, LOADGEN: 0.06},
+    )
+    found = _limit(record)
+    assert found is not None
+    assert found.part == limits.MACHINE
 
 
 def test_a_machine_held_by_other_work_is_named_as_such() -> None:

@@ -108,14 +108,15 @@ def test_backlogs_and_refusals_are_read_from_the_collectors_own_metrics() -> Non
         'otelcol_exporter_queue_size{exporter="otlp_grpc/jaeger"} 7\n'
         'otelcol_exporter_queue_capacity{exporter="otlp_grpc/jaeger"} 5000\n'
         'otelcol_exporter_queue_size{exporter="otlp_http/victorialogs"} 2\n'
-        "otelcol_exporter_prometheusremotewrite_wal_lag 13\n"
+        "otelcol_exporter_prometheusremotewrite_wal_bytes_written 30408704\n"
+        "otelcol_exporter_prometheusremotewrite_wal_bytes_read 16777216\n"
         'otelcol_receiver_refused_spans_total{receiver="otlp"} 4\n'
         'otelcol_receiver_refused_log_records{receiver="otlp"} 6\n'
     )
     assert ramprun.read_backlogs(text) == {
         "spans": (7.0, 5000.0),
         "logs": (2.0, 0.0),
-        "points": (13.0, 0.0),
+        "points": (13.0, 0.0),  # MiB written to the WAL and not yet read
     }
     assert ramprun.refused_total(text) == 10
 
