@@ -228,7 +228,9 @@ def run_step(
     with BacklogProbe(stack.url("collector-metrics") + "/metrics") as probe:
         load = LoadProcess(_load_config(stack, service, rates, options.step_seconds))
         result, window = _steady_window(stack, load, options.warmup_seconds)
-    seconds = result.seconds
+    # Rates per second of the load window, as `bench capacity` counts them: the last
+    # requests' answers arrive after the window closes.
+    seconds = options.step_seconds
     signals = {
         s: SignalCount(rates.of(s), t.sent, t.refused, t.failed)
         for s, t in (("spans", result.spans), ("points", result.points), ("logs", result.logs))
