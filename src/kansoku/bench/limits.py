@@ -11,7 +11,9 @@ refusals, each process's CPU and the whole machine's. The rules, in order:
    its store if that store was busy (near a core, or the busiest of the stack on a saturated
    machine), else ``collector-queue`` (the exporter's own sending: consumers, requests in
    flight);
-3. the collector refused data (its memory limiter): ``collector-cpu``;
+3. the collector refused data (its memory limiter: what it holds in batches, queues and the
+   WAL reached the limit): ``collector-cpu`` if it was the busiest process on a saturated
+   machine, else ``collector-queue``;
 4. the machine was saturated: ``machine`` when work outside the stack held more of it than
    the stack did, else the busiest process (``collector-cpu`` for the collector);
 5. the generator sent less than asked on a machine with CPU to spare, while the collector was
@@ -24,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kansoku import conventions as cv
-from kansoku.bench.ramp import LOADGEN, Criteria, StepRecord
+from kansoku.bench.ramp import LOADGEN, Criteria, StepRecord, Usage
 
 LOAD_GENERATOR = "load-generator"
 COLLECTOR_CPU = "collector-cpu"
@@ -137,9 +139,12 @@ def _collector_or_machine(step: StepRecord, cpus: int, source: list[str]) -> Lim
     """Rules 3 to 6: the collector's refusals, the machine's CPU, a slow collector."""
     collector = _cores(step, cv.COLLECTOR)
     if step.collector_refused:
+        busy = _saturated(step, cpus) and _busiest(step)[0] == cv.COLLECTOR
         return Limit(
-            COLLECTOR_CPU,
-            f"collector at {collector:.2f} core refused {step.collector_refused:,.0f} items",
+            COLLECTOR_CPU if busy else COLLECTOR_QUEUE,
+            f"memory limiter refused {step.collector_refused:,.0f} items; collector at "
+            f"{collector:.2f} core, RSS {step.usage.get(cv.COLLECTOR, Usage()).rss_max_mib:.0f} "
+            f"MiB at most; machine {step.machine_cores:.2f} of {cpus} cores busy",
         )
     found = _cpu_limit(step, cpus) if _saturated(step, cpus) else None
     if found:
