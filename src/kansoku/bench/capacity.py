@@ -200,7 +200,8 @@ def run(options: CapacityOptions, report: Report) -> ScenarioResult:
         out.add(*_usage_rows(sampler, result, options))
         counters = stack.collector_metrics()
         out.details["collector"] = {
-            name: counters.total(name)
+            # This collector exposes its counters without the _total suffix; either is read.
+            name: counters.total(name) + counters.total(name.removesuffix("_total"))
             for name in (
                 "otelcol_receiver_refused_spans_total",
                 "otelcol_receiver_refused_metric_points_total",
