@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from ramp_samples import ramp
 
 from kansoku import conventions as cv
+from kansoku import locations
 from kansoku.bench import plot, rampreport
 from kansoku.bench.command import bench
 from kansoku.bench.report import write_json
@@ -73,3 +74,15 @@ def test_capacity_ramp_refuses_a_plot_without_json_and_bad_steps() -> None:
     words = runner.invoke(bench, ["capacity", "--ramp", "--multipliers", "one,two"])
     assert words.exit_code == 2
     assert "expected numbers" in words.output
+
+
+def test_the_committed_curve_is_drawn_from_the_committed_json(tmp_path: Path) -> None:
+    from matplotlib.testing.compare import compare_images
+
+    images = locations.project_root() / "docs" / "images"
+    drawn = plot.draw(plot.load_ramp(images / "capacity-ramp.json"), tmp_path / "ramp.png")
+    differs = compare_images(str(images / "capacity-ramp.png"), str(drawn), tol=2)
+    assert differs is None, (
+        f"{differs}\nredraw it: kansoku bench plot docs/images/capacity-ramp.json "
+        "docs/images/capacity-ramp.png"
+    )
