@@ -14,6 +14,7 @@ import click
 from kansoku import __version__, locations
 from kansoku import conventions as cv
 from kansoku.errors import KansokuError
+from kansoku.lazycommands import LazyGroup
 from kansoku.stack import components, local, ports
 from kansoku.stack import state as st
 from kansoku.stack.table import render, stack_table
@@ -53,7 +54,20 @@ def _data_dir(value: Path | None) -> Path:
     return (value or locations.default_data_dir()).resolve()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # Imported only when run: `kansoku up` does not pay for the bench's or verify's imports.
+    lazy={
+        "verify": "kansoku.verify.command:verify",
+        "slo": "kansoku.slo.command:slo",
+        "dashboards": "kansoku.dashboards.command:dashboards",
+        "bench": "kansoku.bench.command:bench",
+        "alerts": "kansoku.alerting.command:alerts",
+        "cluster": "kansoku.cluster.command:cluster",
+        "images": "kansoku.images.command:images",
+    },
+)
 @click.version_option(__version__, prog_name="kansoku")
 def cli() -> None:
     """kansoku: an OpenTelemetry-centred observability stack, locally and on Kubernetes."""
@@ -297,27 +311,6 @@ def status(data_dir: Path | None, as_json: bool, list_ports: bool) -> None:
     )
     if not healthy:
         sys.exit(4)
-
-
-def _register_subcommands() -> None:
-    from kansoku.alerting.command import alerts
-    from kansoku.bench.command import bench
-    from kansoku.cluster.command import cluster
-    from kansoku.dashboards.command import dashboards
-    from kansoku.images.command import images
-    from kansoku.slo.command import slo
-    from kansoku.verify.command import verify
-
-    cli.add_command(verify)
-    cli.add_command(slo)
-    cli.add_command(dashboards)
-    cli.add_command(bench)
-    cli.add_command(alerts)
-    cli.add_command(cluster)
-    cli.add_command(images)
-
-
-_register_subcommands()
 
 
 def main() -> None:

@@ -18,13 +18,13 @@ from kansoku.bench import stored
 from kansoku.bench.harness import CORE, BenchStack, bench_stack
 from kansoku.bench.measure import ProcessSampler
 from kansoku.bench.otlpload import LoadConfig, LoadProcess, LoadResult
+from kansoku.bench.ramp import LOADGEN
 from kansoku.bench.report import Row, ScenarioResult
 from kansoku.stack.supervisor import Report
 
 TARGET_RATE = 10_000.0
 TARGET_COLLECTOR_CORES = 0.5
 TARGET_COLLECTOR_RSS_MIB = 150.0
-LOADGEN = "bench-loadgen"
 
 
 @dataclass(frozen=True)
@@ -89,25 +89,28 @@ def _stored_logs(stack: BenchStack, service: str, result: LoadResult, report: Re
 
 
 def _throughput_rows(
-    result: LoadResult, spans: float, points: float, logs: float, secs: float
+    result: LoadResult, spans: float, points: float, logs: float, options: CapacityOptions
 ) -> list[Row]:
     # Per second of the load window: the last requests' answers arrive after it closes.
     failed = sum(t.refused + t.failed for t in (result.spans, result.points, result.logs))
+    secs = options.duration
     return [
-        Row("spans/s accepted", result.spans.sent / secs, "1/s", TARGET_RATE, True),
-        Row("points/s accepted", result.points.sent / secs, "1/s", TARGET_RATE, True),
+        Row("spans/s accepted", result.spans.sent / secs, "1/s", options.spans_per_second, True),
+        Row("points/s accepted", result.points.sent / secs, "1/s", options.points_per_second, True),
         Row("spans stored / sent", spans, "spans", note=f"of {result.spans.sent:,} sent"),
         Row("span loss", result.spans.sent - spans, "spans", 0),
         Row("points stored / sent", points, "points", note=f"of {result.points.sent:,} sent"),
         Row("point loss", result.points.sent - points, "points", 0),
-        Row("log records/s accepted", result.logs.sent / secs, "1/s", TARGET_RATE, True),
+        Row(
+            "log records/s accepted", result.logs.sent / secs, "1/s", options.logs_per_second, True
+        ),
         Row("log records stored / sent", logs, "records", note=f"of {result.logs.sent:,} sent"),
         Row("log record loss", result.logs.sent - logs, "records", 0),
         Row("refused or failed at the end", failed, "items", 0),
     ]
 
 
-def _usage_rows(sampler: ProcessSampler, result: LoadResult) -> list[Row]:
+def _usage_rows(sampler: ProcessSampler, result: LoadResult, options: CapacityOptions) -> list[Row]:
     col = sampler.usage[cv.COLLECTOR]
     gen_cores = result.cpu_seconds / result.seconds if result.seconds else 0.0
     items = result.spans.sent + result.points.sent + result.logs.sent
@@ -135,7 +138,8 @@ def _usage_rows(sampler: ProcessSampler, result: LoadResult) -> list[Row]:
                 "load generator ceiling",
                 1e6 / per_item_us,
                 "items/s/core",
-                2 * TARGET_RATE,
+                2
+                * (options.spans_per_second + options.points_per_second + options.logs_per_second),
                 True,
                 "from its CPU per item",
             )
@@ -191,12 +195,13 @@ def run(options: CapacityOptions, report: Report) -> ScenarioResult:
         complete = stored.complete_traces(
             stack.url("jaeger-query"), result.trace_ids, config.spans_per_trace
         )
-        out.add(*_throughput_rows(result, spans, points, logs, options.duration))
+        out.add(*_throughput_rows(result, spans, points, logs, options))
         out.add(Row("spot-checked traces complete", complete, f"of {len(result.trace_ids)}"))
-        out.add(*_usage_rows(sampler, result))
+        out.add(*_usage_rows(sampler, result, options))
         counters = stack.collector_metrics()
         out.details["collector"] = {
-            name: counters.total(name)
+            # This collector exposes its counters without the _total suffix; either is read.
+            name: counters.total(name) + counters.total(name.removesuffix("_total"))
             for name in (
                 "otelcol_receiver_refused_spans_total",
                 "otelcol_receiver_refused_metric_points_total",

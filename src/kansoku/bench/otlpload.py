@@ -15,6 +15,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +43,9 @@ class LoadConfig:
     logs_per_second: float = 0
     logs_per_request: int = 500
     concurrency: int = 4  # workers per signal
-    keep_trace_ids: int = 20  # trace ids reported back, for spot checks in Jaeger
+    # Trace ids reported back, for spot checks in Jaeger: the last ones sent, since Jaeger's
+    # memory storage keeps only its newest max_traces (100,000) and drops the first.
+    keep_trace_ids: int = 20
     saturate: bool = False
     max_attempts: int = 8  # per request; refusals are retried with backoff up to 2 s
 
@@ -141,7 +144,7 @@ async def run(config: LoadConfig) -> LoadResult:
     traces = payloads.build_traces(config.service, config.spans_per_request, config.spans_per_trace)
     metrics = payloads.build_metrics(config.service, config.points_per_request)
     logs = payloads.build_logs(config.service, config.logs_per_request)
-    keep: list[str] = []
+    keep: deque[str] = deque(maxlen=config.keep_trace_ids)
     stamps = [0, 0]  # first and last metric timestamp sent, in ms
     cpu0 = time.process_time()
     started = time.monotonic()
@@ -151,8 +154,7 @@ async def run(config: LoadConfig) -> LoadResult:
 
         async def send_traces() -> None:
             body, seq = traces.next()
-            if len(keep) < config.keep_trace_ids:
-                keep.append(traces.trace_id(seq % traces.traces, seq))
+            keep.append(traces.trace_id(seq % traces.traces, seq))
             await _post(
                 client,
                 f"{config.endpoint}/v1/traces",
@@ -196,7 +198,7 @@ async def run(config: LoadConfig) -> LoadResult:
         logs=records,
         seconds=time.monotonic() - started,
         cpu_seconds=time.process_time() - cpu0,
-        trace_ids=keep,
+        trace_ids=list(keep),
         first_millis=stamps[0],
         last_millis=stamps[1],
     )

@@ -71,6 +71,14 @@ def complete_traces(jaeger_url: str, trace_ids: list[str], spans_per_trace: int)
     return complete
 
 
+def safe_count(count: Callable[[], float], fallback: float) -> float:
+    """``count()``, or ``fallback`` when the store did not answer or answered nonsense."""
+    try:
+        return count()
+    except (httpx.HTTPError, RuntimeError, KeyError, IndexError, ValueError):
+        return fallback
+
+
 def settle(
     count: Callable[[], float],
     target: float,
@@ -88,10 +96,7 @@ def settle(
     deadline = time.monotonic() + timeout
     last, changed_at = -1.0, time.monotonic()
     while True:
-        try:
-            value = count()
-        except (httpx.HTTPError, RuntimeError, KeyError, IndexError, ValueError):
-            value = last
+        value = safe_count(count, last)
         now = time.monotonic()
         if value != last:
             last, changed_at = value, now

@@ -27,6 +27,7 @@ def serve(app: FastAPI, settings: ServiceSettings, telemetry: Telemetry) -> None
         access_log=False,  # request telemetry is the access log; no second copy per request
         timeout_graceful_shutdown=_GRACE_SECONDS,
         server_header=False,
+        ws="none",  # no websocket routes: skips importing wsproto at start-up (~0.1 s of CPU)
     )
     server = uvicorn.Server(config)
     # uvicorn handles the signal itself (graceful stop), then re-raises it for the handler that

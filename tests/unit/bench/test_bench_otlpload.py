@@ -90,3 +90,22 @@ def test_log_records_are_sent_at_their_own_rate_and_counted() -> None:
     ]
     assert len(records) == result.logs.sent
     assert min(r.time_unix_nano for r in records) > 0
+
+
+def test_the_trace_ids_reported_are_the_last_ones_sent() -> None:
+    # Jaeger's memory storage drops its oldest traces first, so the spot check takes the newest.
+    with serving({"/v1/traces": 200, "/v1/metrics": 200}) as (url, rec):
+        result = asyncio.run(run(_config(url, points_per_second=0, keep_trace_ids=3)))
+    bodies = rec.bodies["/v1/traces"]
+    assert len(bodies) > 6
+    sent = [
+        {
+            s.trace_id.hex()
+            for s in ExportTraceServiceRequest.FromString(b).resource_spans[0].scope_spans[0].spans
+        }
+        for b in bodies
+    ]
+    assert len(result.trace_ids) == 3
+    recent = set().union(*sent[-6:])  # the workers' last sends may arrive out of order
+    assert set(result.trace_ids) <= recent
+    assert not set(result.trace_ids) & sent[0]
