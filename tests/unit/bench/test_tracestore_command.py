@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kansoku.bench import command, tracestore
+from kansoku.bench import capacity, command, tracestore
 from kansoku.bench.report import Row, ScenarioResult
 
 
@@ -34,7 +34,7 @@ def test_memory_storage_keeps_the_capacity_scenario(monkeypatch: pytest.MonkeyPa
     ran: list[str] = []
     monkeypatch.setattr(tracestore, "run", lambda *_: ran.append("traces"))
     monkeypatch.setattr(
-        command, "_capacity", lambda _d: ran.append("capacity") or ScenarioResult("capacity")
+        capacity, "run", lambda *_: ran.append("capacity") or ScenarioResult("capacity")
     )
     result = CliRunner().invoke(command.bench, ["capacity"])
     assert result.exit_code == 0, result.output
