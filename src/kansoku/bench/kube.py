@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from kansoku.cluster.kubectl import run as run_kubectl
 from kansoku.cluster.operations import unready
-from kansoku.errors import ConfigError, StackError
-from kansoku.tools import lookup
+from kansoku.errors import ConfigError
 
 FIELD_MANAGER = "kansoku-bench"
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -39,13 +39,7 @@ class KubeconfigCluster:
     def kubectl(
         self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        argv = [str(lookup.resolve("kubectl").path), f"--kubeconfig={self.kubeconfig}", *args]
-        proc = subprocess.run(
-            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if check and proc.returncode != 0:
-            raise StackError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return proc
+        return run_kubectl(self.kubeconfig, *args, stdin=stdin, check=check, timeout=timeout)
 
 
 def loopback_cluster(kubeconfig: Path) -> KubeconfigCluster:

@@ -24,8 +24,8 @@ import httpx
 
 from kansoku import conventions as cv
 from kansoku.cluster import certs, kubeconfigs, processes
+from kansoku.cluster.kubectl import run as run_kubectl
 from kansoku.cluster.layout import LOOPBACK, Layout
-from kansoku.errors import StackError
 from kansoku.stack import state as st
 from kansoku.stack.supervisor import Report, Supervisor
 from kansoku.tools import lookup
@@ -100,13 +100,7 @@ class ControlPlane:
         self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         """Run the pinned kubectl against this cluster as its administrator."""
-        argv = [str(lookup.resolve("kubectl").path), f"--kubeconfig={self.kubeconfig}", *args]
-        proc = subprocess.run(
-            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if check and proc.returncode != 0:
-            raise StackError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return proc
+        return run_kubectl(self.kubeconfig, *args, stdin=stdin, check=check, timeout=timeout)
 
     def api(self) -> httpx.Client:
         """An HTTPS client of the API server, as its administrator."""

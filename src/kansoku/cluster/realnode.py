@@ -48,6 +48,7 @@ from kansoku.cluster import (
 )
 from kansoku.cluster.forward import Forwarder
 from kansoku.cluster.hostchanges import HostChanges
+from kansoku.cluster.kubectl import run as run_kubectl
 from kansoku.cluster.layout import Layout
 from kansoku.cluster.netns import Namespace, new_name
 from kansoku.cluster.noderecord import NodeRecord, finish, remove_containers
@@ -266,13 +267,7 @@ class RealNode:
         self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 240
     ) -> subprocess.CompletedProcess[str]:
         """The pinned kubectl as the administrator, through the API server's forwarder."""
-        argv = [str(lookup.resolve("kubectl").path), f"--kubeconfig={self.kubeconfig}", *args]
-        proc = subprocess.run(
-            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if check and proc.returncode != 0:
-            raise StackError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return proc
+        return run_kubectl(self.kubeconfig, *args, stdin=stdin, check=check, timeout=timeout)
 
     def get_json(self, *args: str) -> Any:
         return json.loads(self.kubectl("get", "-o", "json", *args).stdout)
