@@ -95,10 +95,18 @@ def test_old_daily_indices_go_and_todays_stays(os_stack: BenchStack) -> None:
     send_span(otlp, run, days_ago_ns(10))
     send_span(otlp, run, days_ago_ns(0))
     old, today = f"{cv.JAEGER_SPAN_INDEX}{index_day(10)}", f"{cv.JAEGER_SPAN_INDEX}{index_day(0)}"
+    # An index exists as soon as a bulk request creates it, before its document is written:
+    # wait for both spans to be searchable, not only for their indices.
     poll_until(
-        lambda: {old, today} <= set(retention.jaeger_indices(url)) or None,
-        what=f"indices {old} and {today}",
-        timeout=60,
+        lambda: (
+            (
+                {old, today} <= set(retention.jaeger_indices(url))
+                and store.service_spans(url, run)[0] == 2
+            )
+            or None
+        ),
+        what=f"the two spans of {run} searchable, in {old} and {today}",
+        timeout=120,
     )
     # The module `kansoku up` runs hourly (and the Kubernetes CronJob), with 7 days.
     removed = retention.clean(url, 7)
