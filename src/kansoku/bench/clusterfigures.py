@@ -26,6 +26,7 @@ from kansoku import locations
 from kansoku.bench import kube, workingset
 from kansoku.bench.report import Row, ScenarioResult
 from kansoku.cluster import manifests
+from kansoku.cluster.kubectl import Kubectl
 from kansoku.errors import StackError
 from kansoku.stack.supervisor import Report
 from kansoku.tools.lookup import resolve
@@ -67,7 +68,7 @@ def receivers_secret() -> dict[str, Any]:
 
 
 def _apply_until_ready(
-    cluster: kube.Kubectl, objects: list[dict[str, Any]], options: ClusterOptions
+    cluster: Kubectl, objects: list[dict[str, Any]], options: ClusterOptions
 ) -> float:
     started = time.monotonic()
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
@@ -87,7 +88,7 @@ def _apply_until_ready(
     return time.monotonic() - started
 
 
-def _set_load(cluster: kube.Kubectl, replicas: int, users: int) -> None:
+def _set_load(cluster: Kubectl, replicas: int, users: int) -> None:
     if replicas:
         cluster.kubectl(
             "set", "env", "deployment/loadgen", "-n", SHOP, f"KANSOKU_LOADGEN_USERS={users}"
@@ -95,7 +96,7 @@ def _set_load(cluster: kube.Kubectl, replicas: int, users: int) -> None:
     cluster.kubectl("scale", "deployment/loadgen", "-n", SHOP, f"--replicas={replicas}")
 
 
-def _phase(cluster: kube.Kubectl, name: str, options: ClusterOptions, report: Report) -> list[Row]:
+def _phase(cluster: Kubectl, name: str, options: ClusterOptions, report: Report) -> list[Row]:
     report(f"{name}: settling {options.settle:.0f}s, sampling over {options.window:.0f}s")
     time.sleep(options.settle)
     known = workingset.containers(kube.get_json(cluster, "pods", "-A")["items"])
@@ -114,7 +115,7 @@ class HpaWatch:
     wanted: float | None = None
     ready: float | None = None
 
-    def look(self, cluster: kube.Kubectl) -> None:
+    def look(self, cluster: Kubectl) -> None:
         hpa = kube.get_json(cluster, "hpa/otel-collector", "-n", STACK)
         minimum = hpa["spec"].get("minReplicas", 1)
         now = time.monotonic() - self.started
@@ -136,7 +137,7 @@ class HpaWatch:
         ]
 
 
-def _loaded(cluster: kube.Kubectl, options: ClusterOptions, report: Report) -> list[Row]:
+def _loaded(cluster: Kubectl, options: ClusterOptions, report: Report) -> list[Row]:
     """Load for ``duration``: the HPA looked at every 2 s from the start, the working sets
     sampled after ``settle`` and again ``window`` later."""
     _set_load(cluster, options.loadgen_replicas, options.loadgen_users)

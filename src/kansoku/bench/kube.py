@@ -11,23 +11,18 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from kansoku.cluster import operations
+from kansoku.cluster.kubectl import Kubectl
 from kansoku.cluster.kubectl import run as run_kubectl
 from kansoku.cluster.operations import unready
 from kansoku.errors import ConfigError
 
-FIELD_MANAGER = "kansoku-bench"
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-
-
-class Kubectl(Protocol):
-    def kubectl(
-        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]: ...
 
 
 @dataclass(frozen=True)
@@ -77,17 +72,8 @@ def get_json(cluster: Kubectl, *args: str) -> Any:
 
 
 def apply(cluster: Kubectl, objects: list[dict[str, Any]]) -> None:
-    text = yaml.safe_dump_all(objects)
-    cluster.kubectl(
-        "apply",
-        "--server-side",
-        f"--field-manager={FIELD_MANAGER}",
-        "--force-conflicts",
-        "-f",
-        "-",
-        stdin=text,
-        timeout=300,
-    )
+    """Server-side apply of ``objects``, as the cluster tests apply (warnings allowed)."""
+    operations.apply(cluster, yaml.safe_dump_all(objects), allow_warnings=True, timeout=300)
 
 
 def waiting_workloads(cluster: Kubectl, objects: list[dict[str, Any]]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Protocol
 
 from kansoku.errors import StackError
 from kansoku.tools import lookup
@@ -26,3 +27,12 @@ def run(
     if check and proc.returncode != 0:
         raise StackError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc
+
+
+class Kubectl(Protocol):
+    """Anything that runs kubectl against one cluster: the control plane, the real node, a
+    kubeconfig (``kansoku.bench.kube``)."""
+
+    def kubectl(
+        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]: ...

@@ -11,6 +11,7 @@ from typing import Any
 
 from kansoku.cluster.access import Access, groups, username
 from kansoku.cluster.controlplane import ControlPlane
+from kansoku.cluster.kubectl import Kubectl
 from kansoku.cluster.manifests import Rendering, key, label_selector, ours
 from kansoku.errors import StackError
 from kansoku.verify.poll import poll_until
@@ -28,7 +29,9 @@ class Applied:
     warnings: list[str]
 
 
-def apply(plane: ControlPlane, text: str, *, allow_warnings: bool = False) -> Applied:
+def apply(
+    plane: Kubectl, text: str, *, allow_warnings: bool = False, timeout: float = 120
+) -> Applied:
     """Server-side apply; an error or (unless allowed) any warning raises ``ApplyError``."""
     proc = plane.kubectl(
         "apply",
@@ -39,6 +42,7 @@ def apply(plane: ControlPlane, text: str, *, allow_warnings: bool = False) -> Ap
         "-",
         stdin=text,
         check=False,
+        timeout=timeout,
     )
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("Warning:")]
     if proc.returncode != 0:
