@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from kansoku import conventions as cv
-from kansoku.cluster.layout import Layout, component
+from kansoku.cluster.layout import Layout, component, node_endpoints
 from kansoku.stack.components import ComponentSpec
 
 HEALTH_PORT = 8080
@@ -62,16 +62,5 @@ def service_manifest() -> str:
             "ports": [{**p, "targetPort": 53} for p in ports],
         },
     }
-    slice_ = {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": f"{SERVICE}-node",
-            "namespace": "kube-system",
-            "labels": {"kubernetes.io/service-name": SERVICE},
-        },
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [cv.REAL_NODE_IP], "conditions": {"ready": True}}],
-        "ports": ports,
-    }
+    slice_ = node_endpoints(SERVICE, ports)
     return "\n---\n".join(json.dumps(doc) for doc in (service, slice_))

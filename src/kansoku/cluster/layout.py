@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from kansoku import conventions as cv
 from kansoku.cluster import certs
 from kansoku.stack.components import ComponentSpec
 
@@ -53,3 +55,20 @@ def component(
         startup_timeout=timeout,
         stage=stage,
     )
+
+
+def node_endpoints(service: str, ports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The EndpointSlice of a kube-system Service served by a process of the node itself
+    (CoreDNS, metrics-server), not by pods: its one endpoint is the node's address."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{service}-node",
+            "namespace": "kube-system",
+            "labels": {"kubernetes.io/service-name": service},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [cv.REAL_NODE_IP], "conditions": {"ready": True}}],
+        "ports": ports,
+    }

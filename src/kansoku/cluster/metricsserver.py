@@ -13,7 +13,7 @@ import base64
 import json
 
 from kansoku import conventions as cv
-from kansoku.cluster.layout import Layout, component
+from kansoku.cluster.layout import Layout, component, node_endpoints
 from kansoku.errors import StackError
 from kansoku.stack.components import ComponentSpec
 
@@ -49,18 +49,7 @@ def manifest(run: Layout) -> str:
     ports = [{"name": "https", "port": 443, "targetPort": PORT, "protocol": "TCP"}]
     meta = {"name": SERVICE, "namespace": "kube-system"}
     service = {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": ports}}
-    endpoints = {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": f"{SERVICE}-node",
-            "namespace": "kube-system",
-            "labels": {"kubernetes.io/service-name": SERVICE},
-        },
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [cv.REAL_NODE_IP], "conditions": {"ready": True}}],
-        "ports": [{"name": "https", "port": PORT, "protocol": "TCP"}],
-    }
+    endpoints = node_endpoints(SERVICE, [{"name": "https", "port": PORT, "protocol": "TCP"}])
     api_service = {
         "apiVersion": "apiregistration.k8s.io/v1",
         "kind": "APIService",
