@@ -24,14 +24,14 @@ from node_harness import PROBE_IMAGE, diagnose
 
 from kansoku import conventions as cv
 from kansoku import images
-from kansoku.bench import kube
-from kansoku.bench.clusterfigures import receivers_secret, rendering
+from kansoku.bench.clusterfigures import apply_until_ready, rendering
 from kansoku.cluster import networkpolicy
 from kansoku.cluster.operations import quantity
 from kansoku.cluster.realnode import RealNode
+from kansoku.errors import StackError
 from kansoku.verify import logsql
 from kansoku.verify.checks import Targets, jaeger_trace, prometheus_query, run_all
-from kansoku.verify.poll import PollTimeoutError, poll_until
+from kansoku.verify.poll import poll_until
 
 # The first test carries the stack's start (images imported, every workload Ready): longer
 # than the suite's 900 s default on a busy machine.
@@ -97,23 +97,11 @@ def stack(node: RealNode, tmp_path_factory: pytest.TempPathFactory) -> Any:
     workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
     names = sorted({c["image"] for o in workloads for c in _containers(o)})
     node.load_images([images.build(name) for name in names])
-    kube.apply(node, [*(o for o in objects if o["kind"] == "Namespace"), receivers_secret()])
-    kube.apply(node, [o for o in objects if o["kind"] != "Namespace"])
-
-    def ready() -> bool:
-        waiting = kube.waiting_workloads(node, objects)
-        if waiting:
-            raise AssertionError("; ".join(waiting))
-        return True
-
-    started = time.monotonic()
     try:
-        poll_until(ready, what="every workload Ready", timeout=READY_TIMEOUT, interval=2)
-    except PollTimeoutError as exc:
+        seconds = apply_until_ready(node, objects, READY_TIMEOUT)
+    except StackError as exc:
         raise AssertionError(f"{exc}\n{diagnostics(node)}") from exc
-    print(
-        f"\ndev overlay (real-node component) Ready {time.monotonic() - started:.1f}s after apply"
-    )
+    print(f"\ndev overlay (real-node component) Ready {seconds:.1f}s after apply")
     yield Stack(node, objects, time.monotonic())
     node.kubectl("scale", "deployment/loadgen", "-n", SHOP, "--replicas=0", check=False)
     node.kubectl(

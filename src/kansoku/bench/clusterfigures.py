@@ -67,9 +67,9 @@ def receivers_secret() -> dict[str, Any]:
     }
 
 
-def _apply_until_ready(
-    cluster: Kubectl, objects: list[dict[str, Any]], options: ClusterOptions
-) -> float:
+def apply_until_ready(cluster: Kubectl, objects: list[dict[str, Any]], timeout: float) -> float:
+    """Apply a rendering (namespaces and the receivers' Secret first) and wait until every
+    workload is Ready; the seconds it took. Not Ready in time: a StackError saying why."""
     started = time.monotonic()
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
     kube.apply(cluster, [*namespaces, receivers_secret()])
@@ -82,7 +82,7 @@ def _apply_until_ready(
         return True
 
     try:
-        poll_until(ready, what="every workload Ready", timeout=options.ready_timeout, interval=1)
+        poll_until(ready, what="every workload Ready", timeout=timeout, interval=1)
     except PollTimeoutError as exc:
         raise StackError(str(exc)) from None
     return time.monotonic() - started
@@ -163,7 +163,7 @@ def run(options: ClusterOptions, report: Report) -> ScenarioResult:
     with tempfile.TemporaryDirectory(prefix="kansoku-bench-cluster-") as scratch:
         objects = rendering(Path(scratch))
     report("applying the dev overlay (real-node component); waiting for every workload Ready")
-    seconds = _apply_until_ready(cluster, objects, options)
+    seconds = apply_until_ready(cluster, objects, options.ready_timeout)
     out.add(Row("apply to every workload Ready", seconds, "s", TARGET_READY_SECONDS))
     _set_load(cluster, 0, 0)
     out.add(*_phase(cluster, "idle", options, report))
