@@ -34,7 +34,7 @@ def test_a_lazy_group_is_imported_when_it_runs_and_listed_in_help() -> None:
     runner = CliRunner()
     listing = runner.invoke(cli, ["--help"])
     assert listing.exit_code == 0
-    for name in ("bench", "verify", "slo", "dashboards", "alerts", "cluster", "up"):
+    for name in ("bench", "verify", "slo", "dashboards", "alerts", "cluster", "images", "up"):
         assert f"  {name} " in listing.output
     result = runner.invoke(cli, ["bench", "capacity", "--help"])
     assert result.exit_code == 0
