@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from node_harness import ARTIFACTS, PROBE_IMAGE, HostSnapshot, Run
+from stack_harness import READY_TIMEOUT, SHOP, WORKLOAD_KINDS, Stack, diagnostics
 
+from kansoku import images
+from kansoku.bench.clusterfigures import apply_until_ready, rendering
 from kansoku.cluster import hostchanges
 from kansoku.cluster.realnode import RealNode, node_images
+from kansoku.errors import StackError
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +49,32 @@ def realnode_run(node_tools: None) -> Iterator[Run]:
 @pytest.fixture(scope="session")
 def node(realnode_run: Run) -> RealNode:
     return realnode_run.node
+
+
+@pytest.fixture(scope="session")
+def stack(node: RealNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The dev overlay (less Grafana, never pulling: tests/cluster/components/real-node) on
+    the node, every workload Ready, with the shop's load generator running; shared by every
+    test_dev_overlay*.py file. A workload not Ready in time fails with the diagnostics."""
+    objects = rendering(tmp_path_factory.mktemp("real-node-rendering"))
+    workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
+    names = sorted(
+        {c["image"] for o in workloads for c in o["spec"]["template"]["spec"]["containers"]}
+    )
+    node.load_images([images.build(name) for name in names])
+    try:
+        seconds = apply_until_ready(node, objects, READY_TIMEOUT)
+    except StackError as exc:
+        raise AssertionError(f"{exc}\n{diagnostics(node)}") from exc
+    print(f"\ndev overlay (real-node component) Ready {seconds:.1f}s after apply")
+    yield Stack(node, objects, time.monotonic())
+    node.kubectl("scale", "deployment/loadgen", "-n", SHOP, "--replicas=0", check=False)
+    node.kubectl(
+        "delete",
+        "-f",
+        "-",
+        "--wait=false",
+        "--ignore-not-found",
+        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": workloads}),
+        check=False,
+    )

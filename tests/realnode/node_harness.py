@@ -14,6 +14,14 @@ from kansoku.cluster.realnode import RealNode
 from kansoku.stack.supervisor import log_tail
 
 PROBE_IMAGE = "localhost/probe:dev"
+# The securityContext of a container the restricted Pod Security profile admits.
+RESTRICTED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

@@ -5,8 +5,9 @@ NetworkPolicy matrix (kansoku.cluster.networkpolicy) enforced by kube-router's f
 
 Applied with the test-only component tests/cluster/components/real-node: no Grafana (AGPL, no
 image), no node agent (our distribution lacks its receivers), never pulling. The harness
-reaches the stores only through loopback forwarders. This file sorts before
-test_real_node.py, whose last test stops the node all the tests share.
+reaches the stores only through loopback forwarders. The stack is this folder's
+``stack`` fixture (stack_harness.py), shared with the other test_dev_overlay_*.py files,
+which run after this one and before test_real_node.py, whose last test stops the node.
 """
 
 from __future__ import annotations
@@ -15,104 +16,27 @@ import json
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from node_harness import PROBE_IMAGE, diagnose
+from node_harness import PROBE_IMAGE, RESTRICTED, diagnose
+from stack_harness import DATA_TIMEOUT, SHOP, STACK, WORKLOAD_KINDS, Stack, diagnostics
 
 from kansoku import conventions as cv
-from kansoku import images
-from kansoku.bench.clusterfigures import apply_until_ready, rendering
 from kansoku.cluster import networkpolicy
 from kansoku.cluster.operations import quantity
-from kansoku.cluster.realnode import RealNode
-from kansoku.errors import StackError
 from kansoku.verify import logsql
 from kansoku.verify.checks import Targets, jaeger_trace, prometheus_query, run_all
 from kansoku.verify.poll import poll_until
 
-# The first test carries the stack's start (images imported, every workload Ready): longer
-# than the suite's 900 s default on a busy machine.
+# The first test carries the stack's start (the ``stack`` fixture of conftest: images
+# imported, every workload Ready): longer than the suite's 900 s default on a busy machine.
 pytestmark = [pytest.mark.realnode, pytest.mark.timeout(1800)]
 
-STACK, SHOP = "observability", "default"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-READY_TIMEOUT = 900.0  # nine images' first start on the busy 2-core machine
-DATA_TIMEOUT = 240.0  # export intervals, remote write, scrapes and ingestion, when busy
 QUIET_SECONDS = 120.0  # after Ready, no container may have restarted
 K8S_ATTRIBUTES = ("k8s.pod.name", "k8s.namespace.name", "k8s.deployment.name")
-RESTRICTED = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-
-
-@dataclass
-class Stack:
-    node: RealNode
-    objects: list[dict[str, Any]]
-    ready_at: float
-    ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
-
-    def url(self, namespace: str, service: str, port: int) -> str:
-        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP."""
-        key = (namespace, service, port)
-        if key not in self.ports:
-            self.ports[key] = self.node.forward(namespace, service, port)
-        return f"http://127.0.0.1:{self.ports[key]}"
-
-
-def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(obj["spec"]["template"]["spec"]["containers"])
-
-
-def diagnostics(node: RealNode) -> str:
-    """Events, pods and component logs, then each container's state and last log lines."""
-    parts = [diagnose(node, ns) for ns in (STACK, SHOP)]
-    for ns in (STACK, SHOP):
-        for pod in node.get_json("pods", "-n", ns)["items"]:
-            name = pod["metadata"]["name"]
-            for status in pod["status"].get("containerStatuses", []):
-                parts.append(
-                    f"--- {ns}/{name}/{status['name']}: restarts {status['restartCount']}, "
-                    f"state {json.dumps(status.get('state'))}, "
-                    f"last {json.dumps(status.get('lastState'))}"
-                )
-                for previous in ((True,) if status["restartCount"] else ()) + (False,):
-                    args = ["logs", "-n", ns, name, "-c", status["name"], "--tail=20"]
-                    proc = node.kubectl(*args, *(["--previous"] if previous else []), check=False)
-                    label = "previous" if previous else "current"
-                    parts.append(f"{label} log:\n{proc.stdout}{proc.stderr}")
-    return "\n".join(parts)
-
-
-@pytest.fixture(scope="module")
-def stack(node: RealNode, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    objects = rendering(tmp_path_factory.mktemp("real-node-rendering"))
-    workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
-    names = sorted({c["image"] for o in workloads for c in _containers(o)})
-    node.load_images([images.build(name) for name in names])
-    try:
-        seconds = apply_until_ready(node, objects, READY_TIMEOUT)
-    except StackError as exc:
-        raise AssertionError(f"{exc}\n{diagnostics(node)}") from exc
-    print(f"\ndev overlay (real-node component) Ready {seconds:.1f}s after apply")
-    yield Stack(node, objects, time.monotonic())
-    node.kubectl("scale", "deployment/loadgen", "-n", SHOP, "--replicas=0", check=False)
-    node.kubectl(
-        "delete",
-        "-f",
-        "-",
-        "--wait=false",
-        "--ignore-not-found",
-        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": workloads}),
-        check=False,
-    )
 
 
 def test_every_workload_is_ready_under_restricted_pod_security_and_the_quotas(
@@ -139,13 +63,7 @@ def test_no_container_restarted_two_minutes_after_ready(stack: Stack) -> None:
     left = QUIET_SECONDS - (time.monotonic() - stack.ready_at)
     if left > 0:
         time.sleep(left)  # the claim is about a span of time, not a wait for a condition
-    restarted = [
-        f"{ns}/{p['metadata']['name']}/{s['name']}: {s['restartCount']}"
-        for ns in (STACK, SHOP)
-        for p in stack.node.get_json("pods", "-n", ns)["items"]
-        for s in p["status"].get("containerStatuses", [])
-        if s["restartCount"]
-    ]
+    restarted = [f"{name}: {count}" for name, count in stack.restarts().items() if count]
     assert not restarted, f"{restarted}\n{diagnostics(stack.node)}"
 
 

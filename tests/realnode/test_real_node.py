@@ -13,7 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from node_harness import PROBE_IMAGE, Run, diagnose, mounted_under, processes_naming
+from node_harness import (
+    PROBE_IMAGE,
+    RESTRICTED,
+    Run,
+    diagnose,
+    mounted_under,
+    processes_naming,
+)
 
 from kansoku import conventions as cv
 from kansoku.cluster import noderecord
@@ -24,13 +31,6 @@ from kansoku.verify.poll import poll_until
 pytestmark = pytest.mark.realnode
 
 NS = "demo"
-RESTRICTED = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def _pod(name: str, labels: dict[str, str], args: list[str], **extra: Any) -> dict[str, Any]:

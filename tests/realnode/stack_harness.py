@@ -1,0 +1,185 @@
+"""What the tests of the stack on the real node share: the running stack, its diagnostics, and
+load sent from inside the cluster.
+
+The stack (the dev overlay with the test-only component tests/cluster/components/real-node)
+is applied once per test run by the ``stack`` fixture of this folder's conftest; the files
+``test_dev_overlay*.py`` use it in that order (file names sort before test_real_node.py,
+whose last test stops the node). A test that changes the stack (scales, restarts, upgrades)
+leaves every workload Ready again.
+
+(A module of its own name: every test folder's ``conftest`` is imported as ``conftest``.)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from node_harness import RESTRICTED, diagnose
+
+from kansoku.bench import kube
+from kansoku.bench.otlpload import LoadConfig, LoadResult
+from kansoku.cluster.realnode import RealNode
+from kansoku.errors import StackError
+from kansoku.verify.poll import PollTimeoutError, poll_until
+
+STACK, SHOP = "observability", "default"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+READY_TIMEOUT = 900.0  # nine images' first start on the busy 2-core machine
+DATA_TIMEOUT = 240.0  # export intervals, remote write, scrapes and ingestion, when busy
+# OTLP/HTTP of the collector's Service, as the shop's pods reach it (cluster DNS).
+COLLECTOR_OTLP_HTTP = "http://otel-collector.observability.svc:4318"
+COLLECTOR_SELECTOR = "app.kubernetes.io/name=otel-collector,app.kubernetes.io/component=gateway"
+
+
+@dataclass
+class Stack:
+    node: RealNode
+    objects: list[dict[str, Any]]
+    ready_at: float
+    ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    def url(self, namespace: str, service: str, port: int) -> str:
+        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP."""
+        key = (namespace, service, port)
+        if key not in self.ports:
+            self.ports[key] = self.node.forward(namespace, service, port)
+        return f"http://127.0.0.1:{self.ports[key]}"
+
+    def image(self, workload: str) -> str:
+        """The image a workload of the rendering runs (its first container's)."""
+        for obj in self.objects:
+            if obj["kind"] in WORKLOAD_KINDS and obj["metadata"]["name"] == workload:
+                return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
+        raise LookupError(f"no workload {workload} in the rendering")
+
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.node.get_json("pods", "-n", namespace, "-l", selector)[
+            "items"
+        ]
+        return items
+
+    def restarts(self) -> dict[str, int]:
+        """``namespace/pod/container -> restartCount`` of every container of the stack."""
+        return {
+            f"{ns}/{p['metadata']['name']}/{s['name']}": int(s["restartCount"])
+            for ns in (STACK, SHOP)
+            for p in self.node.get_json("pods", "-n", ns)["items"]
+            for s in p["status"].get("containerStatuses", [])
+        }
+
+
+def diagnostics(node: RealNode) -> str:
+    """Events, pods and component logs, then each container's state and last log lines."""
+    parts = [diagnose(node, ns) for ns in (STACK, SHOP)]
+    for ns in (STACK, SHOP):
+        for pod in node.get_json("pods", "-n", ns)["items"]:
+            name = pod["metadata"]["name"]
+            for status in pod["status"].get("containerStatuses", []):
+                parts.append(
+                    f"--- {ns}/{name}/{status['name']}: restarts {status['restartCount']}, "
+                    f"state {json.dumps(status.get('state'))}, "
+                    f"last {json.dumps(status.get('lastState'))}"
+                )
+                for previous in ((True,) if status["restartCount"] else ()) + (False,):
+                    args = ["logs", "-n", ns, name, "-c", status["name"], "--tail=20"]
+                    proc = node.kubectl(*args, *(["--previous"] if previous else []), check=False)
+                    label = "previous" if previous else "current"
+                    parts.append(f"{label} log:\n{proc.stdout}{proc.stderr}")
+    return "\n".join(parts)
+
+
+class InClusterLoad:
+    """``kansoku.bench.otlpload`` in a pod of the shop's namespace, from the load generator's
+    image: pre-encoded OTLP/HTTP to the collector's Service, refusals retried as an SDK would,
+    its counts (accepted, refused, failed) read back from the pod's log when it ends.
+
+    The pod carries the shop's ``part-of`` label, so the shop's NetworkPolicies apply to it as
+    to any application of the shop: egress to the collector's OTLP ports and DNS only.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        name: str,
+        config: LoadConfig,
+        cpu: str = "500m",
+        memory: str = "256Mi",
+    ) -> None:
+        self.stack, self.name, self.config = stack, name, config
+        container = {
+            "name": "load",
+            "image": stack.image("loadgen"),
+            "imagePullPolicy": "Never",
+            "command": ["python", "-m", "kansoku.bench.otlpload", config.to_json()],
+            "securityContext": RESTRICTED,
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"cpu": cpu, "memory": memory},
+            },
+        }
+        self.pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": SHOP,
+                "labels": {
+                    "app.kubernetes.io/name": "otlp-load",
+                    "app.kubernetes.io/part-of": "kansoku-shop",
+                },
+            },
+            "spec": {"containers": [container], "restartPolicy": "Never"},
+        }
+
+    def start(self) -> InClusterLoad:
+        node = self.stack.node
+        node.kubectl("delete", "pod", "-n", SHOP, self.name, "--ignore-not-found", "--wait=true")
+        node.kubectl("apply", "-f", "-", stdin=json.dumps(self.pod))
+        poll_until(
+            lambda: self._phase() in ("Running", "Succeeded", "Failed") or None,
+            what=f"load pod {self.name} running",
+            timeout=180,
+        )
+        return self
+
+    def _phase(self) -> str:
+        pod = self.stack.node.get_json("pod", "-n", SHOP, self.name)
+        return str(pod["status"].get("phase", ""))
+
+    def _ended(self) -> str | None:
+        phase = self._phase()
+        return phase if phase in ("Succeeded", "Failed") else None
+
+    def result(self, grace: float = 180.0) -> LoadResult:
+        """Wait for the pod to end (its duration, then retries draining, up to ``grace``
+        seconds more); its counts, and the pod deleted."""
+        ended = poll_until(
+            self._ended,
+            what=f"load pod {self.name} to finish",
+            timeout=self.config.duration + grace,
+            interval=2,
+        )
+        node = self.stack.node
+        log = node.kubectl("logs", "-n", SHOP, self.name, check=False)
+        if ended != "Succeeded":
+            raise StackError(f"load pod {self.name} {ended}: {log.stdout[-2000:]}{log.stderr}")
+        node.kubectl("delete", "pod", "-n", SHOP, self.name, "--wait=false", check=False)
+        return LoadResult.from_json(json.loads(log.stdout.strip().splitlines()[-1]))
+
+
+def wait_all_ready(stack: Stack, timeout: float = 300.0) -> float:
+    """Seconds until every workload of the stack is Ready again (after a scale, a restart or
+    an upgrade), polling the workloads' own status."""
+    started = time.monotonic()
+
+    def ready() -> bool | None:
+        return not kube.waiting_workloads(stack.node, stack.objects) or None
+
+    try:
+        poll_until(ready, what="every workload Ready again", timeout=timeout, interval=2)
+    except PollTimeoutError as exc:
+        raise AssertionError(f"{exc}\n{diagnostics(stack.node)}") from exc
+    return time.monotonic() - started
