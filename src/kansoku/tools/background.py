@@ -5,6 +5,12 @@ The test run uses it for the control plane: on a cold cache its build (about 15 
 cores) would otherwise come before every test, although the end-to-end tests that run first
 spend most of their time waiting on the stack. Started niced (``nice 19``, ``ionice -c 3``),
 the build takes only the CPU those tests leave idle.
+
+The build runs in a session of its own (so that stopping it stops its go builds), and on a
+kernel with the scheduler's autogroups (``/proc/sys/kernel/sched_autogroup_enabled``, on by
+default on most distributions) a new session is a new group that gets an equal share of the
+CPU whatever its processes' nice: the build would take half of the machine from the tests.
+So the group's own nice is set to 19 as well (``/proc/<pid>/autogroup``).
 """
 
 from __future__ import annotations
@@ -24,14 +30,25 @@ from kansoku.tools.build import Progress, log_tail
 
 _REPORT_SECONDS = 30.0
 _READY_SECONDS = 5.0
+LOWEST_NICE = 19
 
 
 def _lowest_priority() -> list[str]:
     """``nice -n 19`` and, where it exists, ``ionice -c 3`` (idle I/O class)."""
-    prefix = ["nice", "-n", "19"]
+    prefix = ["nice", "-n", str(LOWEST_NICE)]
     if shutil.which("ionice"):
         prefix += ["ionice", "-c", "3"]
     return prefix
+
+
+def lower_autogroup(pid: int) -> bool:
+    """Give the scheduler autogroup of ``pid``'s session nice 19; False where the kernel has
+    no autogroups (nice alone then decides)."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{LOWEST_NICE}\n")
+    except OSError:
+        return False
+    return True
 
 
 def _last_line(path: Path) -> str:
@@ -63,6 +80,7 @@ class BackgroundInstall:
                 env=os.environ.copy(),
                 start_new_session=True,  # its go builds are stopped with it, as one group
             )
+        lower_autogroup(self.process.pid)
         self.started = time.monotonic()
 
     def wait(self, progress: Progress, ready: Callable[[], bool] | None = None) -> None:

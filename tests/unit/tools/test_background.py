@@ -3,6 +3,7 @@ ToolError with the end of its log, and ``stop`` ends it."""
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from kansoku.errors import ToolError
-from kansoku.tools.background import BackgroundInstall
+from kansoku.tools.background import LOWEST_NICE, BackgroundInstall
+from kansoku.verify.poll import poll_until
 
 
 def _script(path: Path, body: str) -> Path:
@@ -64,5 +66,32 @@ def test_wait_returns_once_what_the_caller_needs_is_ready(
         install.wait(progress=lambda _: None, ready=lambda: True)
         assert install.process is not None
         assert install.process.poll() is None  # still running: the wait did not wait it out
+    finally:
+        install.stop()
+
+
+def test_the_install_runs_at_the_lowest_priority_in_its_own_scheduler_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its own session is its own autogroup where the kernel has them: an equal share of the
+    # CPU whatever the processes' nice, unless the group's nice is lowered too.
+    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
+    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
+    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
+    install.start()
+    try:
+        assert install.process is not None
+        pid = install.process.pid
+        assert os.getsid(pid) == pid  # a session of its own
+        # `nice` sets it just after Popen returns, then runs the install in its place.
+        poll_until(
+            lambda: os.getpriority(os.PRIO_PROCESS, pid) == LOWEST_NICE or None,
+            what=f"process {pid} at nice {LOWEST_NICE}",
+            timeout=30,
+            interval=0.05,
+        )
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        if autogroup.exists():  # a kernel with scheduler autogroups
+            assert autogroup.read_text().split()[-1] == str(LOWEST_NICE)
     finally:
         install.stop()
