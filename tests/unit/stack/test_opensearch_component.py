@@ -164,3 +164,23 @@ def test_retention_keeps_the_last_days_by_the_day_in_the_name() -> None:
     )
     with pytest.raises(StackError, match="today's spans"):
         retention.expired(names, today, 0)
+
+
+def test_a_local_node_keeps_free_space_watermarks_not_the_disk_percentages(
+    tmp_path: Path,
+) -> None:
+    members = (("c1", 19301), ("c2", 19302))
+    (single,) = opensearch.specs(_settings(tmp_path, jaeger_storage="opensearch"), BINARIES)
+    member = opensearch.node_spec(
+        _settings(tmp_path), BINARIES[cv.OPENSEARCH], opensearch.Node("c1", 19201, 19301, members)
+    )
+    for spec in (single, member):
+        marks = [a for a in spec.argv if a.startswith("-Ecluster.routing.allocation.disk.")]
+        assert marks == [
+            "-Ecluster.routing.allocation.disk.watermark.low=2gb",
+            "-Ecluster.routing.allocation.disk.watermark.high=1gb",
+            "-Ecluster.routing.allocation.disk.watermark.flood_stage=500mb",
+        ]
+    # The shared opensearch.yml (a pod's own volume) keeps OpenSearch's percentages.
+    text = (locations.config_dir() / "opensearch" / "opensearch.yml").read_text()
+    assert "watermark" not in text

@@ -48,6 +48,12 @@ exec setpriv --reuid={uid} --regid={uid} --clear-groups --inh-caps=-all --boundi
 _HEAP = re.compile(r"^\d+[mg]$")
 # A node is ready when the cluster is green: all its shards (replicas too) are assigned.
 HEALTH_PATH = "/_cluster/health?wait_for_status=green&timeout=1s"
+# Disk watermarks of a local node, as free space rather than OpenSearch's 85/90/95 % of the
+# disk: a local node shares the machine's disk, where 5 % free can be gigabytes. Past the high
+# mark a node takes no new shard, and when every node is past it OpenSearch blocks index
+# creation: the day's span index is never made and Jaeger drops every bulk item written to it
+# (a 403 its bulk processor does not retry). A pod has its own volume: the percentages stay.
+DISK_WATERMARKS = {"low": "2gb", "high": "1gb", "flood_stage": "500mb"}
 
 
 @dataclass(frozen=True)
@@ -116,14 +122,20 @@ def _launch(home: Path, folder: Path, args: list[str]) -> list[str]:
     ]
 
 
-def _discovery_flags(node: Node, host: str) -> list[str]:
+def _local_flags(node: Node, host: str) -> list[str]:
+    """What a local node sets beside opensearch.yml: discovery, and the disk watermarks."""
+    disk = [
+        f"-Ecluster.routing.allocation.disk.watermark.{mark}={free}"
+        for mark, free in DISK_WATERMARKS.items()
+    ]
     if not node.cluster:
-        return ["-Ediscovery.type=single-node"]
+        return ["-Ediscovery.type=single-node", *disk]
     seeds = ",".join(f"{host}:{port}" for _, port in node.cluster)
     managers = ",".join(name for name, _ in node.cluster)
     return [
         f"-Ediscovery.seed_hosts={seeds}",
         f"-Ecluster.initial_cluster_manager_nodes={managers}",
+        *disk,
     ]
 
 
@@ -154,7 +166,7 @@ def node_spec(
     url = client_url(settings.bind_address, node.http_port)
     return ComponentSpec(
         cv.OPENSEARCH if not node.cluster else f"{cv.OPENSEARCH}-{node.name}",
-        _launch(home, folder, _discovery_flags(node, settings.bind_address)),
+        _launch(home, folder, _local_flags(node, settings.bind_address)),
         env,
         url + HEALTH_PATH,
         port_keys(cv.OPENSEARCH) if not node.cluster else (),
