@@ -12,9 +12,14 @@ from pathlib import Path
 import httpx
 
 from kansoku import conventions as cv
+from kansoku.bench.harness import BenchStack
+from kansoku.bench.measure import MetricsText
 from kansoku.stack import components
 from kansoku.stack.components import jaeger, opensearch, traces_retention
 from kansoku.stack.components.opensearch import Node
+
+# The collector's exporter to Jaeger (config/collector/collector.yaml).
+JAEGER_EXPORTER = "otlp_grpc/jaeger"
 
 
 def send_span(otlp_http: str, service: str, start_ns: int) -> str:
@@ -84,3 +89,54 @@ def cluster_specs(
         if s.name not in (cv.OPENSEARCH, traces_retention.NAME)
     ]
     return node_specs + rest, nodes
+
+
+def cluster_report(url: str) -> str:
+    """The cluster's health, blocks and indices as the node at ``url`` sees them."""
+    try:
+        health = httpx.get(f"{url}/_cluster/health", timeout=10.0).json()
+        blocks = httpx.get(f"{url}/_cluster/state/blocks", timeout=10.0).json().get("blocks")
+        indices = httpx.get(
+            f"{url}/_cat/indices", params={"h": "health,index,pri,rep,docs.count"}, timeout=10.0
+        ).text
+    except (httpx.HTTPError, ValueError) as exc:
+        return f"{url} did not answer: {exc}"
+    shown = ("status", "number_of_nodes", "active_shards", "unassigned_shards")
+    return (
+        f"{url}: {', '.join(f'{k} {health.get(k)}' for k in shown)}; blocks {blocks}\n"
+        f"{indices.rstrip()}"
+    )
+
+
+def spans_on_the_way(stack: BenchStack) -> str:
+    """Where the spans are: the collector's exporter to Jaeger (sent, failed, queued) and
+    Jaeger's own (spans it took, spans its storage exporter handed to the store)."""
+    try:
+        collector = stack.collector_metrics()
+        jaeger_text = stack.jaeger_metrics()
+    except httpx.HTTPError as exc:
+        return f"metrics did not answer: {exc}"
+
+    def of(text: MetricsText, name: str, **labels: str) -> int:
+        return int(text.total(name, **labels) + text.total(name + "_total", **labels))
+
+    def exporter(name: str) -> int:
+        return of(collector, f"otelcol_exporter_{name}", exporter=JAEGER_EXPORTER)
+
+    taken = of(jaeger_text, "otelcol_receiver_accepted_spans")
+    stored = of(jaeger_text, "otelcol_exporter_sent_spans", exporter="jaeger_storage_exporter")
+    return (
+        f"collector -> Jaeger: {exporter('sent_spans')} spans sent, "
+        f"{exporter('send_failed_spans')} failed, {exporter('queue_size')} batches queued; "
+        f"Jaeger: {taken} spans taken, {stored} handed to its bulk processor"
+    )
+
+
+def diagnostics(stack: BenchStack, nodes: list[Node]) -> str:
+    """What a reader of a failed wait needs: every node's view of the cluster, the spans'
+    counters on their way, and the tail of Jaeger's log (its bulk errors)."""
+    views = [cluster_report(f"http://127.0.0.1:{n.http_port}") for n in nodes]
+    text = (stack.supervisor.log_dir / f"{cv.JAEGER}.log").read_text(errors="replace")
+    # Its entries, not the stack traces Jaeger prints under an error: one line each, cut.
+    entries = [line[:600] for line in text.splitlines() if line[:2] == "20"][-12:]
+    return "\n".join([*views, spans_on_the_way(stack), "Jaeger's log:", *entries])

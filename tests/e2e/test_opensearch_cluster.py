@@ -8,11 +8,12 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import httpx
 import pytest
-from opensearch_support import cluster_specs
+from opensearch_support import cluster_specs, diagnostics, spans_on_the_way
 
 from kansoku import conventions as cv
 from kansoku.bench import stored
@@ -25,13 +26,16 @@ from kansoku.stack.supervisor import Supervisor
 from kansoku.tools import lookup
 from kansoku.traces import store
 from kansoku.verify.checks import jaeger_trace
-from kansoku.verify.poll import poll_until
+from kansoku.verify.poll import PollTimeoutError, poll_until
 
 pytestmark = [pytest.mark.e2e]
+T = TypeVar("T")
 
 NODES = 3
 SPANS_PER_SECOND = 200
 LOAD_SECONDS = 45.0
+# Jaeger's span and service indices (jaeger_opensearch_env: a primary per node, one replica).
+SHARDS = 2 * (NODES + 1)
 # Queries of a stored trace made while the node is gone (one every 0.5 s, whatever each takes).
 QUERIES_AFTER_KILL = 30
 SETTLE_QUIET = 130.0  # as in test_faults.py: longer than gRPC's reconnect backoff
@@ -74,15 +78,38 @@ def _cluster_manager(node: Node) -> str:
     return str(rows[0]["node"])
 
 
-def _green(url: str, nodes: int) -> dict[str, object] | None:
+def _green(url: str, nodes: int) -> dict[str, object]:
     health = store.health(url)
-    return health if health["status"] == "green" and health["number_of_nodes"] == nodes else None
+    if health["status"] == "green" and health["number_of_nodes"] == nodes:
+        return health
+    raise RuntimeError(
+        f"{health['status']}, {health['number_of_nodes']} nodes, {health['active_shards']} "
+        f"shards active, {health['initializing_shards']} initializing, "
+        f"{health['unassigned_shards']} unassigned"
+    )
 
 
-def _a_trace(jaeger: str, service: str) -> str | None:
-    resp = httpx.get(f"{jaeger}/api/traces", params={"service": service, "limit": "1"}, timeout=30)
+def _a_trace(stack: BenchStack, service: str) -> str:
+    """A stored trace of ``service``; until there is one, where the spans are."""
+    resp = httpx.get(
+        f"{stack.url('jaeger-query')}/api/traces",
+        params={"service": service, "limit": "1"},
+        timeout=30,
+    )
     data = resp.json().get("data") if resp.status_code == 200 else None
-    return data[0]["traceID"] if data else None
+    if data:
+        return str(data[0]["traceID"])
+    raise RuntimeError(f"Jaeger answered {resp.status_code}; {spans_on_the_way(stack)}")
+
+
+def _waited(
+    stack: BenchStack, nodes: list[Node], check: Callable[[], T], what: str, timeout: float
+) -> T:
+    """``poll_until``; on a timeout, the cluster, the spans' counters and Jaeger's log."""
+    try:
+        return poll_until(check, what=what, timeout=timeout, interval=1.0)
+    except PollTimeoutError as exc:
+        raise AssertionError(f"{exc}\n{diagnostics(stack, nodes)}") from None
 
 
 def _answered_in_full(jaeger: str, trace_id: str) -> bool:
@@ -99,7 +126,7 @@ def test_a_killed_node_loses_no_span_and_rejoins_green(
     cluster: tuple[BenchStack, list[Node]],
 ) -> None:
     stack, nodes = cluster
-    jaeger, run = stack.url("jaeger-query"), f"kansoku-os3-{uuid.uuid4().hex[:8]}"
+    run = f"kansoku-os3-{uuid.uuid4().hex[:8]}"
     load = LoadProcess(
         LoadConfig(
             endpoint=stack.otlp_http,
@@ -112,9 +139,17 @@ def test_a_killed_node_loses_no_span_and_rejoins_green(
             concurrency=1,
         )
     )
+    try:
+        _kill_and_rejoin(stack, nodes, load, run)
+    finally:
+        load.stop()  # reaped whatever happened: a failed wait leaves no process behind
+
+
+def _kill_and_rejoin(stack: BenchStack, nodes: list[Node], load: LoadProcess, run: str) -> None:
+    jaeger = stack.url("jaeger-query")
     # The load's daily indices exist and every replica is assigned: the kill hits a full cluster.
-    trace_id = poll_until(lambda: _a_trace(jaeger, run), what=f"a trace of {run}", timeout=180)
-    poll_until(lambda: _green(_url(nodes[0]), NODES), what="a green cluster", timeout=180)
+    trace_id = _waited(stack, nodes, lambda: _a_trace(stack, run), f"a trace of {run}", 180)
+    _waited(stack, nodes, lambda: _green(_url(nodes[0]), NODES), "a green cluster", 180)
     manager = _cluster_manager(nodes[0])
     victim = f"{cv.OPENSEARCH}-{manager}"
     os.killpg(stack.pid(victim), signal.SIGKILL)
@@ -136,7 +171,7 @@ def test_a_killed_node_loses_no_span_and_rejoins_green(
     documents, distinct = store.service_spans(_url(survivor), run)
     started = time.monotonic()
     stack.supervisor.start_component(victim)  # ready once the cluster is green again
-    health = poll_until(lambda: _green(_url(survivor), NODES), what="green again", timeout=120)
+    health = _waited(stack, nodes, lambda: _green(_url(survivor), NODES), "green again", 120)
     print(
         f"three nodes, {manager} killed, {new_manager} elected: {result.spans.sent} spans sent, "
         f"{distinct} stored ({documents - distinct} written twice); {answered} of "

@@ -45,3 +45,10 @@ class ReportingChild:
             raise RuntimeError(f"{self.what} failed ({self.proc.returncode}): {err[-2000:]}")
         data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return data
+
+    def stop(self) -> None:
+        """Kill the process if it still runs, wait for it and close its pipes (idempotent):
+        for a caller that gives up before ``report()``."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
