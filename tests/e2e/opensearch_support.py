@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import socket
 import time
@@ -20,6 +21,7 @@ from kansoku.stack.components.opensearch import Node
 
 # The collector's exporter to Jaeger (config/collector/collector.yaml).
 JAEGER_EXPORTER = "otlp_grpc/jaeger"
+_RESOURCE = re.compile(r'\{"resource": \{[^}]*\}, ')
 
 
 def send_span(otlp_http: str, service: str, start_ns: int) -> str:
@@ -137,6 +139,9 @@ def diagnostics(stack: BenchStack, nodes: list[Node]) -> str:
     counters on their way, and the tail of Jaeger's log (its bulk errors)."""
     views = [cluster_report(f"http://127.0.0.1:{n.http_port}") for n in nodes]
     text = (stack.supervisor.log_dir / f"{cv.JAEGER}.log").read_text(errors="replace")
-    # Its entries, not the stack traces Jaeger prints under an error: one line each, cut.
-    entries = [line[:600] for line in text.splitlines() if line[:2] == "20"][-12:]
+    # Its entries, not the stack traces Jaeger prints under an error; without the resource
+    # every entry repeats; one line each, cut.
+    entries = [_RESOURCE.sub("{", line)[:600] for line in text.splitlines() if line[:2] == "20"][
+        -12:
+    ]
     return "\n".join([*views, spans_on_the_way(stack), "Jaeger's log:", *entries])
