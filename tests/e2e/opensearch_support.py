@@ -139,9 +139,14 @@ def diagnostics(stack: BenchStack, nodes: list[Node]) -> str:
     counters on their way, and the tail of Jaeger's log (its bulk errors)."""
     views = [cluster_report(f"http://127.0.0.1:{n.http_port}") for n in nodes]
     text = (stack.supervisor.log_dir / f"{cv.JAEGER}.log").read_text(errors="replace")
-    # Its entries, not the stack traces Jaeger prints under an error; without the resource
-    # every entry repeats; one line each, cut.
-    entries = [_RESOURCE.sub("{", line)[:600] for line in text.splitlines() if line[:2] == "20"][
-        -12:
-    ]
+    # Its entries, not the stack traces Jaeger prints under an error, nor the resource every
+    # entry repeats; of the entries from one place in its code (the test's own queries fail
+    # once a second) the last only; one line each, cut.
+    last: dict[str, str] = {}
+    for line in text.splitlines():
+        if line[:2] == "20":
+            where = " ".join(line.split("\t")[1:3])
+            last.pop(where, None)
+            last[where] = _RESOURCE.sub("{", line)[:600]
+    entries = list(last.values())[-12:]
     return "\n".join([*views, spans_on_the_way(stack), "Jaeger's log:", *entries])
