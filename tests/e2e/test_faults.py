@@ -113,10 +113,10 @@ def _load(
 def test_no_span_is_lost_through_a_jaeger_outage(fault_stack: BenchStack) -> None:
     service = _service()
     before = _accepted(fault_stack, ACCEPTED_SPANS)
-    load = _load(fault_stack, service, spans=SPANS_PER_SECOND, points=0)
-    _await_load(fault_stack, ACCEPTED_SPANS, before, 2 * SPANS_PER_SECOND)
-    _outage(fault_stack, cv.JAEGER)
-    result = load.result()
+    with _load(fault_stack, service, spans=SPANS_PER_SECOND, points=0) as load:
+        _await_load(fault_stack, ACCEPTED_SPANS, before, 2 * SPANS_PER_SECOND)
+        _outage(fault_stack, cv.JAEGER)
+        result = load.result()
     assert result.spans.sent > SPANS_PER_SECOND * OUTAGE
     assert result.spans.refused == result.spans.failed == 0
     jaeger = fault_stack.url("jaeger-query")
@@ -132,10 +132,10 @@ def test_no_span_is_lost_through_a_jaeger_outage(fault_stack: BenchStack) -> Non
 def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) -> None:
     service = _service()
     before = _accepted(fault_stack, ACCEPTED_POINTS)
-    load = _load(fault_stack, service, spans=0, points=POINTS_PER_SECOND)
-    _await_load(fault_stack, ACCEPTED_POINTS, before, 2 * POINTS_PER_SECOND)
-    _outage(fault_stack, cv.PROMETHEUS)
-    result = load.result()
+    with _load(fault_stack, service, spans=0, points=POINTS_PER_SECOND) as load:
+        _await_load(fault_stack, ACCEPTED_POINTS, before, 2 * POINTS_PER_SECOND)
+        _outage(fault_stack, cv.PROMETHEUS)
+        result = load.result()
     assert result.points.sent > POINTS_PER_SECOND * OUTAGE
     assert result.points.refused == result.points.failed == 0
     prometheus = fault_stack.url("prometheus")
@@ -155,10 +155,10 @@ def test_no_sample_is_lost_through_a_prometheus_outage(fault_stack: BenchStack) 
 def test_no_log_record_is_lost_through_a_victorialogs_outage(fault_stack: BenchStack) -> None:
     run = _service()  # the run id: every record of this run carries it as service.name
     before = _accepted(fault_stack, ACCEPTED_LOGS)
-    load = _load(fault_stack, run, spans=0, points=0, logs=LOGS_PER_SECOND)
-    _await_load(fault_stack, ACCEPTED_LOGS, before, 2 * LOGS_PER_SECOND)
-    _outage(fault_stack, cv.VICTORIALOGS)
-    result = load.result()
+    with _load(fault_stack, run, spans=0, points=0, logs=LOGS_PER_SECOND) as load:
+        _await_load(fault_stack, ACCEPTED_LOGS, before, 2 * LOGS_PER_SECOND)
+        _outage(fault_stack, cv.VICTORIALOGS)
+        result = load.result()
     assert result.logs.sent > LOGS_PER_SECOND * OUTAGE
     assert result.logs.refused == result.logs.failed == 0
     victorialogs = fault_stack.url("victorialogs")
@@ -175,16 +175,16 @@ def test_no_log_record_is_lost_through_a_victorialogs_outage(fault_stack: BenchS
 def test_sdk_loss_through_a_collector_kill_is_bounded(fault_stack: BenchStack) -> None:
     service = _service()
     before = _accepted(fault_stack, ACCEPTED_SPANS)
-    emitter = SdkLoadProcess(
+    with SdkLoadProcess(
         SdkLoadConfig(service, fault_stack.otlp_grpc, rate=SPANS_PER_SECOND, duration=30.0)
-    )
-    # Spans delivered before the kill, some seconds' worth, so the kill falls mid-stream.
-    _await_load(fault_stack, ACCEPTED_SPANS, before, 4 * SPANS_PER_SECOND)
-    os.killpg(fault_stack.pid(cv.COLLECTOR), signal.SIGKILL)
-    fault_stack.supervisor.processes[cv.COLLECTOR].wait(timeout=10)  # reap it
-    time.sleep(5)
-    fault_stack.supervisor.start_component(cv.COLLECTOR)
-    result = emitter.result()
+    ) as emitter:
+        # Spans delivered before the kill, some seconds' worth, so the kill falls mid-stream.
+        _await_load(fault_stack, ACCEPTED_SPANS, before, 4 * SPANS_PER_SECOND)
+        os.killpg(fault_stack.pid(cv.COLLECTOR), signal.SIGKILL)
+        fault_stack.supervisor.processes[cv.COLLECTOR].wait(timeout=10)  # reap it
+        time.sleep(5)
+        fault_stack.supervisor.start_component(cv.COLLECTOR)
+        result = emitter.result()
     assert result.flushed, "the SDK could not flush after the collector came back"
     jaeger = fault_stack.url("jaeger-query")
     count = stored.settle(

@@ -120,12 +120,12 @@ def test_old_daily_indices_go_and_todays_stays(os_stack: BenchStack) -> None:
 
 def test_no_span_is_lost_while_opensearch_is_down(os_stack: BenchStack) -> None:
     url, run = os_stack.url("opensearch"), _run_id()
-    load = _load(os_stack.otlp_http, run, OUTAGE + 15)
-    _await_stored(url, run, 2 * SPANS_PER_SECOND)
-    os_stack.supervisor.stop_component(cv.OPENSEARCH)
-    time.sleep(OUTAGE)  # the outage itself: its length is the point, not a wait for a state
-    os_stack.supervisor.start_component(cv.OPENSEARCH)
-    result = load.result()
+    with _load(os_stack.otlp_http, run, OUTAGE + 15) as load:
+        _await_stored(url, run, 2 * SPANS_PER_SECOND)
+        os_stack.supervisor.stop_component(cv.OPENSEARCH)
+        time.sleep(OUTAGE)  # the outage itself: its length is the point, not a wait for a state
+        os_stack.supervisor.start_component(cv.OPENSEARCH)
+        result = load.result()
     assert result.spans.refused == result.spans.failed == 0
     assert result.spans.sent > SPANS_PER_SECOND * OUTAGE
     documents, distinct = _settled(url, run, result.spans.sent)

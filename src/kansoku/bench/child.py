@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 
 class ReportingChild:
@@ -45,6 +45,12 @@ class ReportingChild:
             raise RuntimeError(f"{self.what} failed ({self.proc.returncode}): {err[-2000:]}")
         data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return data
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """Kill the process if it still runs, wait for it and close its pipes (idempotent):
