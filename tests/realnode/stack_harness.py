@@ -45,7 +45,8 @@ class Stack:
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     def url(self, namespace: str, service: str, port: int) -> str:
-        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP."""
+        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP (a headless
+        one's first ready endpoint: Alertmanager's)."""
         key = (namespace, service, port)
         if key not in self.ports:
             self.ports[key] = self.node.forward(namespace, service, port)
