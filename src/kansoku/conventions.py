@@ -345,6 +345,10 @@ REAL_NODE_SERVICE_IP = "10.96.0.1"  # the ``kubernetes`` Service (first of the s
 REAL_NODE_DNS_IP = "10.96.0.10"  # the cluster DNS Service's ClusterIP
 REAL_NODE_CLUSTER_DOMAIN = "cluster.local"
 REAL_NODE_PAUSE_IMAGE = "localhost/pause:3.10"  # the sandbox image, imported, never pulled
+# shop-backend's admin token there (its fault endpoint): a Secret of the shop's namespace
+# the real-node tests create before applying, read by tests/cluster/components/real-node.
+REAL_NODE_ADMIN_SECRET = "shop-backend-admin"  # noqa: S105 - a Secret's name, not its value
+REAL_NODE_ADMIN_SECRET_KEY = "token"  # noqa: S105 - the key within it, not its value
 
 # --- traces on OpenSearch (stack/components/opensearch.py, docs/traces.md) ---------------
 OPENSEARCH = "opensearch"

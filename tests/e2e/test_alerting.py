@@ -30,13 +30,13 @@ from alerting_support import (
     post_alert,
     prometheus_alerts,
     received,
-    route_timing,
 )
 from browser import PageEvents, screenshot
 from playwright.sync_api import Page
 
 from kansoku import conventions as cv
 from kansoku.alerting.notifications import Notification
+from kansoku.alerting.timing import route_timing
 from kansoku.stack.state import StackState
 from kansoku.verify.poll import poll_until
 

@@ -8,6 +8,7 @@ node's events, the pods' state and the component logs' tails (``node_harness.dia
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import tempfile
 import time
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from node_harness import ARTIFACTS, PROBE_IMAGE, HostSnapshot, Run
-from stack_harness import READY_TIMEOUT, SHOP, WORKLOAD_KINDS, Stack, diagnostics
+from stack_harness import READY_TIMEOUT, SHOP, WORKLOAD_KINDS, Stack, admin_secret, diagnostics
 
 from kansoku import images
+from kansoku.bench import kube
 from kansoku.bench.clusterfigures import apply_until_ready, rendering
 from kansoku.cluster import hostchanges
 from kansoku.cluster.realnode import RealNode, node_images
@@ -62,6 +64,8 @@ def stack(node: RealNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         {c["image"] for o in workloads for c in o["spec"]["template"]["spec"]["containers"]}
     )
     node.load_images([images.build(name) for name in names])
+    # Before the stack: shop-backend reads its admin token (the fault endpoint) at start.
+    kube.apply(node, [admin_secret(secrets.token_urlsafe(24))])
     try:
         seconds = apply_until_ready(node, objects, READY_TIMEOUT)
     except StackError as exc:

@@ -12,13 +12,16 @@ leaves every workload Ready again.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from node_harness import RESTRICTED, diagnose
 
+from kansoku import conventions as cv
 from kansoku.bench import kube
 from kansoku.bench.otlpload import LoadConfig, LoadResult
 from kansoku.cluster.realnode import RealNode
@@ -42,7 +45,8 @@ class Stack:
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     def url(self, namespace: str, service: str, port: int) -> str:
-        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP."""
+        """``http://127.0.0.1:<port>``, forwarded to the Service's ClusterIP (a headless
+        one's first ready endpoint: Alertmanager's)."""
         key = (namespace, service, port)
         if key not in self.ports:
             self.ports[key] = self.node.forward(namespace, service, port)
@@ -183,3 +187,31 @@ def wait_all_ready(stack: Stack, timeout: float = 300.0) -> float:
     except PollTimeoutError as exc:
         raise AssertionError(f"{exc}\n{diagnostics(stack.node)}") from exc
     return time.monotonic() - started
+
+
+def admin_secret(token: str) -> dict[str, Any]:
+    """The Secret holding shop-backend's admin token, which the real-node component passes to
+    it (tests/cluster/components/real-node): applied before the stack, so the pod starts
+    with it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": cv.REAL_NODE_ADMIN_SECRET, "namespace": SHOP},
+        "stringData": {cv.REAL_NODE_ADMIN_SECRET_KEY: token},
+    }
+
+
+def set_faults(stack: Stack, rules: dict[str, Any]) -> dict[str, Any]:
+    """Replace shop-backend's fault rules (``{}`` clears them) through its Service, with the
+    token read back from the Secret, as an operator would; the rules now in force."""
+    secret = stack.node.get_json("secret", "-n", SHOP, cv.REAL_NODE_ADMIN_SECRET)
+    token = base64.b64decode(secret["data"][cv.REAL_NODE_ADMIN_SECRET_KEY]).decode()
+    response = httpx.put(
+        stack.url(SHOP, cv.SHOP_BACKEND, 8081) + cv.ADMIN_FAULTS_PATH,
+        json={"rules": rules},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    in_force: dict[str, Any] = response.json()["rules"]
+    return in_force

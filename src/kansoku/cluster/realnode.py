@@ -273,13 +273,34 @@ class RealNode:
         return json.loads(self.kubectl("get", "-o", "json", *args).stdout)
 
     def forward(self, namespace: str, service: str, port: int) -> int:
-        """A loopback port of the host that reaches ``service:port`` (by its ClusterIP)."""
+        """A loopback port of the host that reaches ``service:port``: by its ClusterIP, or, for
+        a headless Service (none), at the address of its first ready endpoint."""
         if self.namespace is None:
             raise StackError("the node is not running")
-        cluster_ip = self.get_json("service", "-n", namespace, service)["spec"]["clusterIP"]
-        forwarder = Forwarder(self.namespace, cluster_ip, port)
+        spec = self.get_json("service", "-n", namespace, service)["spec"]
+        host, target = spec["clusterIP"], port
+        if host == "None":
+            host, target = self._endpoint(namespace, service, spec, port)
+        forwarder = Forwarder(self.namespace, host, target)
         self._forwarders.append(forwarder)
         return forwarder.start()
+
+    def _endpoint(
+        self, namespace: str, service: str, spec: dict[str, Any], port: int
+    ) -> tuple[str, int]:
+        """The first ready endpoint of a headless Service's TCP ``port``: address, pod port."""
+        names = {p.get("name", "") for p in spec["ports"] if p["port"] == port}
+        selector = f"kubernetes.io/service-name={service}"
+        for piece in self.get_json("endpointslices", "-n", namespace, "-l", selector)["items"]:
+            targets = [
+                p["port"]
+                for p in piece.get("ports") or []
+                if p.get("name", "") in names and p.get("protocol", "TCP") == "TCP"
+            ]
+            for endpoint in piece.get("endpoints") or []:
+                if targets and endpoint.get("conditions", {}).get("ready"):
+                    return str(endpoint["addresses"][0]), int(targets[0])
+        raise StackError(f"headless Service {namespace}/{service}: no ready endpoint for {port}")
 
     def component_logs(self) -> dict[str, Path]:
         if self.supervisor is None:

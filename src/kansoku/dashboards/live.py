@@ -5,9 +5,9 @@ Variables are expanded to the values the live stack has (a multi-value variable 
 them, as Grafana's "All", written as each datasource writes it; a single-value one to each
 value in turn); every PromQL query must return at least one series, every Jaeger query at
 least one trace or dependency and every LogsQL query at least one record (a "logs of this
-trace" link: for one of the traces its panel lists), except panels the dashboard declares
-empty outside a cluster. Each empty result is reported naming
-the dashboard, the panel and the query as run.
+trace" link: for one of the traces its panel lists), except the panels exempted, each with
+its reason: by default those the dashboard declares empty in local mode (outside a cluster).
+Each empty result is reported naming the dashboard, the panel and the query as run.
 """
 
 from __future__ import annotations
@@ -90,10 +90,14 @@ def variable_choices(
 
 
 def _prometheus(
-    url: str, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+    url: str,
+    title: str,
+    exempt: Mapping[str, str],
+    values: Mapping[str, str],
+    data: Mapping[str, Any],
 ) -> Iterator[Empty]:
     for target in queries.prometheus_targets(data):
-        if target.panel in board.local_exempt:
+        if target.panel in exempt:
             continue
         expr = queries.expand(target.expr, values)
         try:
@@ -130,10 +134,14 @@ def jaeger_request(
 
 
 def _jaeger(
-    url: str, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+    url: str,
+    title: str,
+    exempt: Mapping[str, str],
+    values: Mapping[str, str],
+    data: Mapping[str, Any],
 ) -> Iterator[Empty]:
     for target in queries.jaeger_targets(data):
-        if target.panel in board.local_exempt:
+        if target.panel in exempt:
             continue
         path, params = jaeger_request(target.model, values)
         shown = f"GET {path}?{httpx.QueryParams(params)}"
@@ -161,10 +169,14 @@ def _trace_ids(jaeger_url: str, panel: str, values: Mapping[str, str], data: Any
 
 
 def _victorialogs(
-    urls: LiveUrls, title: str, board: Board, values: Mapping[str, str], data: Mapping[str, Any]
+    urls: LiveUrls,
+    title: str,
+    exempt: Mapping[str, str],
+    values: Mapping[str, str],
+    data: Mapping[str, Any],
 ) -> Iterator[Empty]:
     for target in queries.victorialogs_targets(data):
-        if target.panel in board.local_exempt:
+        if target.panel in exempt:
             continue
         expr = queries.expand(target.expr, values)  # leaves the clicked-value placeholder
         try:
@@ -195,9 +207,17 @@ class LiveUrls:
     victorialogs: str
 
 
-def empty_queries(urls: LiveUrls, board: Board, data: Mapping[str, Any]) -> list[Empty]:
-    """Every query of ``data`` that returns nothing on the live stack, for every variable choice."""
+def empty_queries(
+    urls: LiveUrls,
+    board: Board,
+    data: Mapping[str, Any],
+    exempt: Mapping[str, str] | None = None,
+) -> list[Empty]:
+    """Every query of ``data`` that returns nothing on the live stack, for every variable
+    choice; the panels of ``exempt`` (title -> why they have no data there; default: the
+    board's ``local_exempt``) are not run."""
     title = str(data.get("title", board.uid))
+    skip = board.local_exempt if exempt is None else exempt
     try:
         choices = variable_choices(urls.prometheus, data)
         logs_choices = variable_choices(urls.prometheus, data, logsql_values)
@@ -205,10 +225,10 @@ def empty_queries(urls: LiveUrls, board: Board, data: Mapping[str, Any]) -> list
         return [Empty(title, "(variables)", "", str(exc))]
     problems: list[Empty] = []
     for values in choices:
-        problems += _prometheus(urls.prometheus, title, board, values, data)
-        problems += _jaeger(urls.jaeger, title, board, values, data)
+        problems += _prometheus(urls.prometheus, title, skip, values, data)
+        problems += _jaeger(urls.jaeger, title, skip, values, data)
     for values in logs_choices:
-        problems += _victorialogs(urls, title, board, values, data)
+        problems += _victorialogs(urls, title, skip, values, data)
     return problems
 
 

@@ -336,7 +336,28 @@ def _cluster_panels() -> list[model.Panel]:
 
 # Panel title -> why it has no data outside a cluster (the local e2e check leaves them out).
 CLUSTER_ONLY: dict[str, str] = {p.title: CLUSTER_ONLY_REASON for p in _cluster_panels()}
-NAMESPACES = "label_values(k8s_pod_phase, k8s_namespace_name)"
+# What the agent's k8s_cluster receiver writes (one agent, the lease holder, runs it); the
+# rest of the Kubernetes row reads kubeletstats, which runs in the agent of every node.
+K8S_CLUSTER_METRICS = frozenset(
+    {
+        "k8s_container_restarts",
+        "k8s_deployment_available",
+        "k8s_deployment_desired",
+        "k8s_pod_phase",
+    }
+)
+# The namespaces of the pods the kubeletstats panels show, from every node's agent: not from
+# k8s_cluster, which one agent alone reports (no values while that agent or its lease is away).
+NAMESPACES = "label_values(k8s_pod_memory_working_set_bytes, k8s_namespace_name)"
+
+
+def k8s_cluster_panels() -> list[str]:
+    """Titles of the Kubernetes panels that read what the k8s_cluster receiver writes."""
+    return [
+        panel.title
+        for panel in _cluster_panels()
+        if any(queries.metric_names(t.expr) & K8S_CLUSTER_METRICS for t in panel.queries)
+    ]
 
 
 def cluster_metrics() -> list[str]:

@@ -15,7 +15,7 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from kansoku import conventions as cv
-from kansoku.dashboards import catalog, collector, queries
+from kansoku.dashboards import catalog, collector, overview, queries
 from kansoku.dashboards.command import dashboards
 
 REPO = Path(__file__).resolve().parents[3]
@@ -127,6 +127,19 @@ def test_variables_service_route_and_namespace() -> None:
         for var in variables.values():
             if var.kind == "query":
                 queries.label_values_call(var.query)  # raises unless label_values(...)
+
+
+def test_the_namespaces_come_from_kubeletstats_and_the_k8s_cluster_panels_are_named() -> None:
+    """kubeletstats runs in every node's agent, k8s_cluster in one (the lease holder): the
+    namespace variable reads the former; the panels that need the latter are named (the
+    real-node check lists them as without data where the receiver is missing)."""
+    data = _load(next(b for b in catalog.BOARDS if b.uid == cv.DASHBOARD_OVERVIEW_UID))
+    [namespace] = [v for v in queries.variables(data) if v.name == cv.VARIABLE_NAMESPACE]
+    selector = queries.label_values_call(namespace.query)[0] or ""
+    assert queries.metric_names(selector) == {"k8s_pod_memory_working_set_bytes"}
+    named = overview.k8s_cluster_panels()
+    assert named == ["Container restarts", "Deployments: available vs desired"]
+    assert set(named) < set(overview.CLUSTER_ONLY)
 
 
 def test_latency_panels_fetch_exemplars() -> None:

@@ -9,6 +9,8 @@ import kubernetes_validate
 import pytest
 from kube_render import Rendering
 
+from kansoku import conventions as cv
+
 # Kubernetes releases the manifests are checked against: the oldest we document and the
 # newest the schema package knows.
 SCHEMA_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
@@ -125,12 +127,47 @@ def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
         expected = copy.deepcopy(same[(obj["kind"], obj["metadata"]["name"])])
         for container in _containers(expected):
             container["imagePullPolicy"] = "Never"  # the node has no registry to ask
+        _with_admin_token(expected)
         assert obj == expected, obj["metadata"]["name"]
 
 
 def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     spec = obj.get("spec", {}).get("template", {}).get("spec", {})
     return [*spec.get("initContainers", []), *spec.get("containers", [])]
+
+
+# shop-backend's admin token as the component adds it: from the Secret the tests create.
+ADMIN_TOKEN_ENV = {
+    "name": cv.ENV_ADMIN_TOKEN,
+    "valueFrom": {
+        "secretKeyRef": {
+            "name": cv.REAL_NODE_ADMIN_SECRET,
+            "key": cv.REAL_NODE_ADMIN_SECRET_KEY,
+            "optional": True,
+        }
+    },
+}
+
+
+def _with_admin_token(obj: dict[str, Any]) -> None:
+    if (obj["kind"], obj["metadata"]["name"]) == ("Deployment", cv.SHOP_BACKEND):
+        _containers(obj)[0]["env"].append(ADMIN_TOKEN_ENV)
+
+
+def test_the_real_node_rendering_opens_the_fault_endpoint_with_no_secret_value(
+    renderings: dict[str, Rendering], real_node: Rendering
+) -> None:
+    """The token comes from a Secret the tests create; the dev overlay leaves it closed."""
+
+    def env(rendering: Rendering) -> list[dict[str, Any]]:
+        [backend] = [
+            o for o in rendering.of_kind("Deployment") if o["metadata"]["name"] == cv.SHOP_BACKEND
+        ]
+        return list(_containers(backend)[0]["env"])
+
+    assert [e for e in env(real_node) if e["name"] == cv.ENV_ADMIN_TOKEN] == [ADMIN_TOKEN_ENV]
+    assert cv.ENV_ADMIN_TOKEN not in {e["name"] for e in env(renderings["dev"])}
+    assert not real_node.of_kind("Secret"), "a Secret's value in the rendering"
 
 
 def test_the_real_node_rendering_never_pulls(real_node: Rendering) -> None:
