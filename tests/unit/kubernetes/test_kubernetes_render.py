@@ -86,7 +86,6 @@ def test_servicemonitors_are_only_in_the_component(renderings: dict[str, Renderi
 
 
 LEFT_OUT = {
-    ("DaemonSet", "otel-agent"),
     ("Deployment", "grafana"),
     ("Service", "grafana"),
     ("ServiceAccount", "grafana"),
@@ -107,7 +106,12 @@ def _keys(rendering: Rendering) -> set[tuple[str, str]]:
     return out
 
 
-def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
+# The agent's cluster layer, which the real node's agent runs without (our distribution
+# lacks its k8s_cluster receiver and k8s_leader_elector extension).
+CLUSTER_LAYER_ARG = "--config=/etc/otelcol/otel-agent-cluster.yaml"
+
+
+def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agents_cluster_layer(
     renderings: dict[str, Rendering], real_node: Rendering
 ) -> None:
     dev = renderings["dev"]
@@ -125,6 +129,10 @@ def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
         expected = copy.deepcopy(same[(obj["kind"], obj["metadata"]["name"])])
         for container in _containers(expected):
             container["imagePullPolicy"] = "Never"  # the node has no registry to ask
+        if (obj["kind"], obj["metadata"]["name"]) == ("DaemonSet", "otel-agent"):
+            [agent] = _containers(expected)
+            agent["args"].remove(CLUSTER_LAYER_ARG)
+            assert agent["args"] == ["--config=/etc/otelcol/otel-agent.yaml"]
         assert obj == expected, obj["metadata"]["name"]
 
 
@@ -135,7 +143,7 @@ def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_real_node_rendering_never_pulls(real_node: Rendering) -> None:
     containers = [c for o in real_node.objects for c in _containers(o)]
-    assert len(containers) >= 8, "every workload but Grafana and the agent"
+    assert len(containers) >= 9, "every workload but Grafana"
     assert {c["imagePullPolicy"] for c in containers} == {"Never"}
 
 
