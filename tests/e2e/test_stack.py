@@ -48,6 +48,24 @@ def test_collector_config_validates(tmp_path: Path, overlays: tuple[str, ...]) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_the_agent_config_validates_and_its_cluster_layer_needs_the_contrib_image() -> None:
+    """Our distribution runs the node agent's own config (kubeletstats); with the cluster layer
+    it refuses the two components only the official contrib image has (docs/kubernetes.md)."""
+    source = locations.project_root() / "deploy" / "kubernetes" / "base" / "config"
+    argv = [str(lookup.resolve("otelcol-kansoku").path), "validate"]
+    env = {**os.environ, "K8S_NODE_IP": "10.0.0.1", "K8S_NAMESPACE": "observability"}
+    # validate builds the receiver, which reads the ServiceAccount's CA: a file only in a pod.
+    no_token = "yaml:receivers::kubelet_stats::auth_type: none"
+    alone = [*argv, "--config", str(source / "otel-agent.yaml"), "--config", no_token]
+    proc = subprocess.run(alone, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    layered = [*alone, "--config", str(source / "otel-agent-cluster.yaml")]
+    proc = subprocess.run(layered, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode != 0
+    refused = proc.stdout + proc.stderr
+    assert "k8s_cluster" in refused or "k8s_leader_elector" in refused, refused
+
+
 @pytest.mark.parametrize("overlays", [(), ("jaeger-badger.yaml",)])
 def test_jaeger_config_validates(overlays: tuple[str, ...]) -> None:
     source = locations.config_dir() / "jaeger"

@@ -1,10 +1,13 @@
 """The dev overlay on the real node, with the shop's load: every workload Ready under enforced
 restricted Pod Security and the quotas, no restart two minutes on, the shop's telemetry in
-Jaeger, VictoriaLogs and Prometheus with the Kubernetes attributes of the real pods, and the
-NetworkPolicy matrix (kansoku.cluster.networkpolicy) enforced by kube-router's firewall.
+Jaeger, VictoriaLogs and Prometheus with the Kubernetes attributes of the real pods, the node
+agent's kubelet metrics of every pod and of the node in Prometheus (the Overview's kubeletstats
+panels), and the NetworkPolicy matrix (kansoku.cluster.networkpolicy) enforced by kube-router's
+firewall.
 
 Applied with the test-only component tests/cluster/components/real-node: no Grafana (AGPL, no
-image), no node agent (our distribution lacks its receivers), never pulling. The harness
+image), the node agent without its cluster layer (our distribution lacks k8s_cluster and
+k8s_leader_elector), never pulling. The harness
 reaches the stores only through loopback forwarders. The stack is this folder's
 ``stack`` fixture (stack_harness.py), shared with the other test_dev_overlay_*.py files,
 which run after this one and before test_real_node.py, whose last test stops the node.
@@ -25,8 +28,10 @@ from node_harness import PROBE_IMAGE, RESTRICTED, diagnose
 from stack_harness import DATA_TIMEOUT, SHOP, STACK, WORKLOAD_KINDS, Stack, diagnostics
 
 from kansoku import conventions as cv
+from kansoku import locations
 from kansoku.cluster import networkpolicy
 from kansoku.cluster.operations import quantity
+from kansoku.dashboards import queries
 from kansoku.verify import logsql
 from kansoku.verify.checks import Targets, jaeger_trace, prometheus_query, run_all
 from kansoku.verify.poll import poll_until
@@ -37,6 +42,9 @@ pytestmark = [pytest.mark.realnode, pytest.mark.timeout(1800)]
 
 QUIET_SECONDS = 120.0  # after Ready, no container may have restarted
 K8S_ATTRIBUTES = ("k8s.pod.name", "k8s.namespace.name", "k8s.deployment.name")
+# The agent's own config only: the real-node component drops its cluster layer.
+AGENT_ARGS = ["--config=/etc/otelcol/otel-agent.yaml"]
+MIB = 1024 * 1024
 
 
 def test_every_workload_is_ready_under_restricted_pod_security_and_the_quotas(
@@ -57,6 +65,11 @@ def test_every_workload_is_ready_under_restricted_pod_security_and_the_quotas(
     }
     assert {("Deployment", n) for n in ("prometheus", "jaeger", "shop-frontend")} <= names
     assert {("StatefulSet", "victorialogs"), ("StatefulSet", "alertmanager")} <= names
+    assert ("DaemonSet", "otel-agent") in names
+    agent = stack.node.get_json("daemonset", "-n", STACK, "otel-agent")
+    assert agent["spec"]["template"]["spec"]["containers"][0]["args"] == AGENT_ARGS
+    status = agent["status"]
+    assert status["desiredNumberScheduled"] == status["numberReady"] == 1, status
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,96 @@ def test_prometheus_discovers_and_scrapes_the_annotated_pods(stack: Stack) -> No
 
     seen = poll_until(all_up, what=f"up == 1 for {sorted(annotated)}", timeout=DATA_TIMEOUT)
     print(f"\nPrometheus's Kubernetes SD targets: {seen}")
+
+
+def _stack_pods(stack: Stack) -> dict[tuple[str, str], int]:
+    """``(namespace, pod) -> memory limit in bytes`` of every running pod the stack's
+    workloads own (not the probe and load pods of the tests)."""
+    pods = {}
+    for ns in (STACK, SHOP):
+        for pod in stack.node.get_json("pods", "-n", ns)["items"]:
+            if pod["status"].get("phase") != "Running" or not pod["metadata"].get(
+                "ownerReferences"
+            ):
+                continue
+            limit = sum(
+                quantity(c["resources"]["limits"]["memory"]) for c in pod["spec"]["containers"]
+            )
+            pods[(ns, pod["metadata"]["name"])] = int(limit)
+    return pods
+
+
+def _kubeletstats_panels() -> list[queries.PromTarget]:
+    """The Overview's panels that read what the agent's kubeletstats writes (as they say)."""
+    board = json.loads(
+        (locations.config_dir() / "grafana" / "dashboards" / "overview.json").read_text()
+    )
+    titles = {
+        p["title"]
+        for row in board["panels"]
+        for p in (row, *row.get("panels", []))
+        if "(kubeletstats)" in p.get("description", "")
+    }
+    return [t for t in queries.prometheus_targets(board) if t.panel in titles]
+
+
+def test_the_agents_kubelet_metrics_of_every_pod_and_the_node_are_in_prometheus(
+    stack: Stack,
+) -> None:
+    """kubeletstats reads the node's kubelet (webhook authentication and authorization, the
+    agent's ServiceAccount, the node's address through the NetworkPolicy's egress) and writes
+    to Prometheus: every pod of the stack and the node have a working set, no pod's above its
+    limit, and each Overview panel built on them answers for every pod and the node."""
+    url = stack.url(STACK, "prometheus", 9090)
+    pods = _stack_pods(stack)
+    node = cv.REAL_NODE_NAME
+    namespaces = f"{STACK}|{SHOP}"
+    panels = _kubeletstats_panels()
+    assert len(panels) == 4, [p.panel for p in panels]  # pod and node, CPU and memory
+
+    def answered() -> dict[str, list[dict[str, Any]]] | None:
+        answers = {}
+        for target in panels:
+            result = prometheus_query(
+                url, queries.expand(target.expr, {cv.VARIABLE_NAMESPACE: namespaces})
+            )
+            labels = {
+                (
+                    r["metric"].get("k8s_namespace_name"),
+                    r["metric"].get("k8s_pod_name"),
+                    r["metric"].get("k8s_node_name"),
+                )
+                for r in result
+            }
+            per_pod = "k8s_pod_name" in target.expr
+            wanted = {(ns, name, None) for ns, name in pods} if per_pod else {(None, None, node)}
+            if not wanted <= labels:
+                raise AssertionError(f"{target.panel}: missing {sorted(map(str, wanted - labels))}")
+            answers[target.panel] = result
+        return answers
+
+    answers = poll_until(
+        answered,
+        what="the Overview's kubeletstats panels for every pod and the node",
+        timeout=DATA_TIMEOUT,
+    )
+    memory = {
+        (r["metric"]["k8s_namespace_name"], r["metric"]["k8s_pod_name"]): float(r["value"][1])
+        for r in answers["Pod memory (working set)"]
+    }
+    print("\nWorking set per pod (kubeletstats) against its memory limit:")
+    for (ns, name), limit in sorted(pods.items()):
+        used = memory[(ns, name)]
+        print(f"  {ns}/{name:45} {used / MIB:7.1f} MiB of {limit / MIB:6.0f} MiB")
+        assert 1 * MIB < used <= limit, (ns, name, used, limit)
+    [node_memory] = answers["Node memory (working set)"]
+    [node_cpu] = answers["Node CPU (cores)"]
+    print(
+        f"node {node}: working set {float(node_memory['value'][1]) / MIB:.0f} MiB, "
+        f"CPU {float(node_cpu['value'][1]):.2f} cores"
+    )
+    assert float(node_memory["value"][1]) > sum(memory.values()) / 2
+    assert float(node_cpu["value"][1]) > 0
 
 
 def _probe_pod(name: str, namespace: str, labels: dict[str, str]) -> dict[str, Any]:

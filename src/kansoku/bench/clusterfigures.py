@@ -1,5 +1,5 @@
-"""``bench cluster``: the dev overlay on the real node (less Grafana and the node agent:
-tests/cluster/components/real-node), timed and weighed.
+"""``bench cluster``: the dev overlay on the real node (less Grafana, and the node agent
+without its cluster layer: tests/cluster/components/real-node), timed and weighed.
 
 Against a running one-node cluster with real containers and the images already imported
 (reached through its loopback API server forwarder), it measures:

@@ -50,8 +50,9 @@ class Rendering:
 
 
 # The dev overlay as the real-node tests apply it: less Grafana (AGPL, so no image of it is
-# built) and the node agent (our distribution lacks its receivers), never pulling (the node
-# has no registry). The component is for tests only and lives with them, not under deploy/.
+# built), the node agent without its cluster layer (our distribution lacks k8s_cluster and
+# k8s_leader_elector), never pulling (the node has no registry). The component is for tests
+# only and lives with them, not under deploy/.
 REAL_NODE_COMPONENT = Path("tests", "cluster", "components", "real-node")
 
 

@@ -100,6 +100,12 @@ MATRIX: tuple[Probe, ...] = (
     _deny("stranger", "alertmanager", "9093/TCP", "default-deny: Alertmanager"),
     _deny("shop-frontend", "alertmanager", "9093/TCP", "only Prometheus and Grafana"),
     _deny("otel-collector", "alertmanager", "9093/TCP", "only Prometheus and Grafana"),
+    # The node agent admits no one (the kubelet's probes come from the node itself). Only a
+    # destination here: a stand-in pod with its labels would be adopted by its DaemonSet and
+    # deleted as a second pod on the node; its egress (kubelet, remote write) is what the
+    # real-node test of its metrics in Prometheus uses.
+    _deny("stranger", "otel-agent", "13133/TCP", "the agent admits no one"),
+    _deny("prometheus", "otel-agent", "13133/TCP", "the agent admits no one"),
     # The shop: loadgen -> frontend -> backend, nothing else.
     _allow("loadgen", "shop-frontend", "8080/TCP", "the load"),
     _allow("shop-frontend", "shop-backend", "8081/TCP", "the shop's API"),

@@ -130,8 +130,9 @@ def alertmanager(v: Versions) -> Image:
 def otel_contrib(v: Versions) -> Image:
     # opentelemetry-collector-releases distributions/otelcol-contrib/Dockerfile: FROM scratch;
     # USER 10001:10001; /otelcol-contrib; CMD --config /etc/otelcol-contrib/config.yaml;
-    # EXPOSE 4317 4318 55679. Built from OUR distribution, which lacks components of the
-    # real contrib image that the agent DaemonSet's config uses (docs/kubernetes.md, Images).
+    # EXPOSE 4317 4318 55679. Built from OUR distribution: it runs the agent DaemonSet's own
+    # config (kubeletstats) but lacks the k8s_cluster receiver and k8s_leader_elector extension
+    # of its cluster layer, which the real contrib image has (docs/kubernetes.md, Images).
     return Image(
         name=f"otel/opentelemetry-collector-contrib:{v.otelcol['release']}",
         summary="the agent DaemonSet's collector: OUR distribution under the contrib name",

@@ -246,7 +246,8 @@ def _build_collector(
 def _resolve_collector_modules(
     tool: Tool, versions: Versions, src: Path, log: Path, progress: Progress
 ) -> None:
-    """Create the distribution's go.mod: local replaces first, then every pinned module."""
+    """Create the distribution's go.mod: local replaces and the versions file's replaces
+    first, then every pinned module."""
     go = _go()
     _run_step(tool, "go mod init", [go, "mod", "init", "kansoku.build/otelcol"], src, log, progress)
     for local in versions.local_modules():
@@ -254,6 +255,15 @@ def _resolve_collector_modules(
             tool,
             f"go mod edit -replace {local.module}",
             [go, "mod", "edit", f"-replace={local.module}={local.directory(versions.root)}"],
+            src,
+            log,
+            progress,
+        )
+    for module, version in versions.replaces.items():
+        _run_step(
+            tool,
+            f"go mod edit -replace {module}",
+            [go, "mod", "edit", f"-replace={module}={module}@{version}"],
             src,
             log,
             progress,

@@ -79,6 +79,8 @@ class Versions:
     otelcol: dict[str, Any]
     components: dict[str, list[Component]]
     root: Path  # the checkout that ``local:`` components are read from
+    # Dependency -> the served version it is replaced with (``otelcol.replaces``).
+    replaces: dict[str, str] = field(default_factory=dict)
 
     def local_modules(self) -> list[LocalModule]:
         """The collector components built from directories of this repository."""
@@ -216,7 +218,19 @@ def load(path: Path | None = None, root: Path | None = None) -> Versions:
         _require(otelcol, key, "otelcol", file)
     components = collector_components(otelcol, root, file)
     tools["otelcol"] = _collector_tool(otelcol, components, file)
-    return Versions(tools=tools, otelcol=otelcol, components=components, root=root)
+    replaces = _replaces(otelcol, file)
+    return Versions(tools, otelcol, components, root, replaces)
+
+
+def _replaces(otelcol: dict[str, Any], file: str) -> dict[str, str]:
+    """``otelcol.replaces``: a dependency the proxy does not serve at the version a component
+    requires, pointed at one it serves (``module: version``)."""
+    value = otelcol.get("replaces") or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(m, str) and isinstance(v, str) and v.startswith("v") for m, v in value.items()
+    ):
+        raise ConfigError(file, "otelcol.replaces", "a mapping of module path -> 'vX.Y.Z'")
+    return dict(value)
 
 
 MANIFEST_HEADER = """\
@@ -253,6 +267,8 @@ def render_manifest(
     }
     for kind, components in versions.components.items():
         manifest[kind] = [_manifest_entry(c, local_root) for c in components]
+    if versions.replaces:
+        manifest["replaces"] = [f"{m} => {m} {v}" for m, v in versions.replaces.items()]
     return MANIFEST_HEADER + yaml.safe_dump(manifest, sort_keys=False, width=200)
 
 

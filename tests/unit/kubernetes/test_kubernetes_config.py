@@ -4,6 +4,7 @@ every dashboard and rule file there is provisioned."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ CONFIG = ROOT / "config"
 SCRAPE = CONFIG / "prometheus" / "prometheus-kubernetes-scrape.yaml"
 PROVISIONING = CONFIG / "grafana" / "provisioning"
 AGENT = KUBERNETES / "base" / "config" / "otel-agent.yaml"
+AGENT_CLUSTER = KUBERNETES / "base" / "config" / "otel-agent-cluster.yaml"
 # Production layers the same OpenSearch overlay as `kansoku up --jaeger-storage opensearch`.
 OPENSEARCH = ROOT / "config" / "jaeger" / "jaeger-opensearch.yaml"
 ALERTMANAGER = CONFIG / "alertmanager"
@@ -25,7 +27,10 @@ SOURCES: dict[str, dict[str, Path]] = {
         "collector.yaml": CONFIG / "collector" / "collector.yaml",
         "collector-kubernetes.yaml": CONFIG / "collector" / "collector-kubernetes.yaml",
     },
-    "otel-agent-config": {"otel-agent.yaml": AGENT},
+    "otel-agent-config": {
+        "otel-agent.yaml": AGENT,
+        "otel-agent-cluster.yaml": AGENT_CLUSTER,
+    },
     "prometheus-config": {"prometheus.yaml": CONFIG / "prometheus" / "prometheus.yaml"},
     "prometheus-scrape": {
         "prometheus-kubernetes-scrape.yaml": SCRAPE,
@@ -147,6 +152,43 @@ def test_kubernetes_layer_keeps_every_base_pipeline_processor() -> None:
         assert processors[-1] == "batch"
         assert "k8s_attributes" in processors
         assert set(processors) <= set(base["processors"]) | set(layer["processors"])
+
+
+def test_the_agent_takes_its_cluster_layer_as_second_config(overlay: Rendering) -> None:
+    agent = overlay.find("DaemonSet", "otel-agent")
+    args = agent["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args == [
+        "--config=/etc/otelcol/otel-agent.yaml",
+        "--config=/etc/otelcol/otel-agent-cluster.yaml",
+    ]
+
+
+def _layered(base: Any, layer: Any) -> Any:
+    """The collector's merge of two --config files: maps merge, anything else replaces."""
+    if isinstance(base, dict) and isinstance(layer, dict):
+        return {k: _layered(base[k], v) if k in base else v for k, v in layer.items()} | {
+            k: v for k, v in base.items() if k not in layer
+        }
+    return layer
+
+
+def test_the_agents_cluster_layer_adds_to_the_lists_it_replaces() -> None:
+    """Lists replace when layered: the layer repeats the base's extensions and receivers and
+    adds its own; every component the merged service names is defined."""
+    base = yaml.safe_load(AGENT.read_text())
+    layer = yaml.safe_load(AGENT_CLUSTER.read_text())
+    assert set(layer["service"]) <= {"extensions", "pipelines"}
+    assert layer["service"]["extensions"] == [*base["service"]["extensions"], "k8s_leader_elector"]
+    assert layer["service"]["pipelines"] == {
+        "metrics": {
+            "receivers": [*base["service"]["pipelines"]["metrics"]["receivers"], "k8s_cluster"]
+        }
+    }
+    merged = _layered(base, layer)
+    assert merged["service"]["pipelines"]["metrics"]["processors"] == ["memory_limiter", "batch"]
+    assert set(merged["service"]["extensions"]) == set(merged["extensions"])
+    for kind, names in merged["service"]["pipelines"]["metrics"].items():
+        assert set(names) == set(merged[kind]), kind
 
 
 def test_jaeger_config_is_the_base_plus_the_overlay_storage(overlay: Rendering) -> None:

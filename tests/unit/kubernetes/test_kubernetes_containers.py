@@ -128,7 +128,7 @@ def test_the_agent_dials_its_kubelet_by_address(rendering: Rendering) -> None:
     ]
     spec, container = agent
     config = yaml.safe_load(_files(rendering, spec, container)["/etc/otelcol/otel-agent.yaml"])
-    endpoint = config["receivers"]["kubeletstats"]["endpoint"]
+    endpoint = config["receivers"]["kubelet_stats"]["endpoint"]
     variable = _ENV_WITHOUT_DEFAULT.search(endpoint)
     assert variable, endpoint
     assert _env(container)[variable.group(1)] == {"fieldRef": {"fieldPath": "status.hostIP"}}

@@ -121,10 +121,9 @@ def test_the_policies_reproduce_the_expected_column_of_the_matrix(
 
 
 def test_the_real_node_rendering_reproduces_the_matrix(real_node: Rendering) -> None:
-    """The dev overlay less Grafana (its side played by a pod with its labels) and the agent."""
+    """The dev overlay less Grafana (its side played by a pod with its labels)."""
     actual = reachability(real_node.objects)
-    intended = {f for f in INTENDED if "otel-agent" not in f[:2]}
-    assert actual == intended, sorted(actual ^ intended)
+    assert actual == INTENDED, sorted(actual ^ INTENDED)
     wrong = [p.flow for p in MATRIX if (p.flow in actual) != p.allowed]
     assert not wrong, wrong
 

@@ -88,7 +88,6 @@ def test_servicemonitors_are_only_in_the_component(renderings: dict[str, Renderi
 
 
 LEFT_OUT = {
-    ("DaemonSet", "otel-agent"),
     ("Deployment", "grafana"),
     ("Service", "grafana"),
     ("ServiceAccount", "grafana"),
@@ -109,7 +108,12 @@ def _keys(rendering: Rendering) -> set[tuple[str, str]]:
     return out
 
 
-def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
+# The agent's cluster layer, which the real node's agent runs without (our distribution
+# lacks its k8s_cluster receiver and k8s_leader_elector extension).
+CLUSTER_LAYER_ARG = "--config=/etc/otelcol/otel-agent-cluster.yaml"
+
+
+def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agents_cluster_layer(
     renderings: dict[str, Rendering], real_node: Rendering
 ) -> None:
     dev = renderings["dev"]
@@ -128,6 +132,10 @@ def test_the_real_node_rendering_is_the_dev_overlay_less_grafana_and_the_agent(
         for container in _containers(expected):
             container["imagePullPolicy"] = "Never"  # the node has no registry to ask
         _with_admin_token(expected)
+        if (obj["kind"], obj["metadata"]["name"]) == ("DaemonSet", "otel-agent"):
+            [agent] = _containers(expected)
+            agent["args"].remove(CLUSTER_LAYER_ARG)
+            assert agent["args"] == ["--config=/etc/otelcol/otel-agent.yaml"]
         assert obj == expected, obj["metadata"]["name"]
 
 
@@ -172,7 +180,7 @@ def test_the_real_node_rendering_opens_the_fault_endpoint_with_no_secret_value(
 
 def test_the_real_node_rendering_never_pulls(real_node: Rendering) -> None:
     containers = [c for o in real_node.objects for c in _containers(o)]
-    assert len(containers) >= 8, "every workload but Grafana and the agent"
+    assert len(containers) >= 9, "every workload but Grafana"
     assert {c["imagePullPolicy"] for c in containers} == {"Never"}
 
 

@@ -17,8 +17,9 @@ MODULE = "example.local/collector/demoprocessor"
 
 def _repo(root: Path, local: str = "collector/demoprocessor") -> Path:
     """A checkout with a versions file naming one local processor, and that processor."""
+    pinned = {k: v for k, v in versions.load().otelcol.items() if k != "replaces"}
     otelcol = {
-        **versions.load().otelcol,
+        **pinned,
         "components": {
             "receivers": [{"core": "receiver/otlpreceiver"}],
             "processors": [{"core": "processor/batchprocessor"}, {"local": local}],

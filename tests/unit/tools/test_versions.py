@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kansoku.errors import ConfigError, ToolError
-from kansoku.tools import lookup, versions
+from kansoku.tools import build, lookup, versions
 
 
 def test_committed_builder_manifest_matches_versions_file() -> None:
@@ -99,6 +100,40 @@ def test_versions_file_rejects_unknown_component_origin(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         versions.load(path)
     assert info.value.field == "otelcol.components.receivers[0]"
+
+
+KUBELET = "github.com/open-telemetry/opentelemetry-collector-contrib/internal/kubelet"
+
+
+def test_a_replaced_dependency_is_in_the_manifest_and_the_builds_go_mod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pinned = versions.load()
+    version = pinned.replaces[KUBELET]  # kubeletstats's, not served at the contrib pin
+    assert version != pinned.otelcol["contrib"]
+    manifest = yaml.safe_load(versions.render_manifest(pinned))
+    assert f"{KUBELET} => {KUBELET} {version}" in manifest["replaces"]
+    steps: list[Sequence[str]] = []
+
+    def record(
+        _tool: object, _step: str, argv: Sequence[str], *_args: object, **_kw: object
+    ) -> None:
+        steps.append(argv)
+
+    monkeypatch.setattr(build, "_run_step", record)
+    monkeypatch.setattr(build, "_go", lambda: "go")
+    build._resolve_collector_modules(pinned.tools["otelcol"], pinned, tmp_path, tmp_path, print)
+    replace = ["go", "mod", "edit", f"-replace={KUBELET}={KUBELET}@{version}"]
+    first_get = next(i for i, argv in enumerate(steps) if argv[:2] == ["go", "get"])
+    assert replace in steps[:first_get]
+
+
+def test_versions_file_rejects_a_replace_without_a_version(tmp_path: Path) -> None:
+    otelcol = {**versions.load().otelcol, "replaces": {KUBELET: "latest"}}
+    path = _write(tmp_path, yaml.safe_dump({"otelcol": otelcol}))
+    with pytest.raises(ConfigError) as info:
+        versions.load(path)
+    assert info.value.field == "otelcol.replaces"
 
 
 def _fake_binary(path: Path, version_line: str) -> Path:
