@@ -157,6 +157,12 @@ class InClusterLoad:
         phase = self._phase()
         return phase if phase in ("Succeeded", "Failed") else None
 
+    def stop(self) -> None:
+        """End the load now (SIGTERM to the generator, PID 1 of its container, which then
+        finishes what it has under way and reports as at the end of its duration)."""
+        signal = "import os, signal; os.kill(1, signal.SIGTERM)"
+        self.stack.node.kubectl("exec", "-n", SHOP, self.name, "--", "python", "-c", signal)
+
     def result(self, grace: float = 180.0) -> LoadResult:
         """Wait for the pod to end (its duration, then retries draining, up to ``grace``
         seconds more); its counts, and the pod deleted."""

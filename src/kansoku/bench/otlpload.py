@@ -7,12 +7,18 @@ so the cost per span (and so the generator's ceiling) is known for every run.
 
 Refused requests (429/503, the collector's memory limiter) are retried with a short backoff,
 as an SDK would; what is still refused at the end is counted, never hidden.
+
+SIGTERM ends the run early, as if its duration were over: the requests under way finish (with
+their retries) and the result is printed as usual, so a run can last until something else
+has happened rather than for a time guessed beforehand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 import time
 from collections import deque
@@ -126,18 +132,24 @@ async def _post(
         tally.failed += items
 
 
-async def _paced(interval: float, deadline: float, step: Any) -> None:
-    """Call ``step`` every ``interval`` seconds (0: back to back) until ``deadline``."""
+async def _paced(interval: float, deadline: float, step: Any, stop: asyncio.Event) -> None:
+    """Call ``step`` every ``interval`` seconds (0: back to back) until ``deadline`` or
+    ``stop``."""
     next_at = time.monotonic()
-    while (now := time.monotonic()) < deadline:
+    while (now := time.monotonic()) < deadline and not stop.is_set():
         if interval and next_at > now:
-            await asyncio.sleep(next_at - now)
+            with contextlib.suppress(TimeoutError):  # woken early by stop
+                await asyncio.wait_for(stop.wait(), next_at - now)
+            if stop.is_set():
+                break
         next_at = max(next_at + interval, time.monotonic() - 1.0)  # catch up at most 1 s
         await step()
 
 
-async def run(config: LoadConfig) -> LoadResult:
-    """Send for ``config.duration`` seconds; returns the counts and this process's CPU."""
+async def run(config: LoadConfig, stop: asyncio.Event | None = None) -> LoadResult:
+    """Send for ``config.duration`` seconds, or until ``stop`` is set; returns the counts and
+    this process's CPU."""
+    stop = stop or asyncio.Event()
     spans = SignalTally()
     points = SignalTally()
     records = SignalTally()
@@ -190,7 +202,7 @@ async def run(config: LoadConfig) -> LoadResult:
             if rate <= 0:
                 continue
             interval = 0.0 if config.saturate else per_request * config.concurrency / rate
-            tasks += [_paced(interval, deadline, step) for _ in range(config.concurrency)]
+            tasks += [_paced(interval, deadline, step, stop) for _ in range(config.concurrency)]
         await asyncio.gather(*tasks)
     return LoadResult(
         spans=spans,
@@ -216,12 +228,18 @@ class LoadProcess(ReportingChild):
         return LoadResult.from_json(self.report(self.config.duration + grace))
 
 
+async def _run_until_term(config: LoadConfig) -> LoadResult:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    return await run(config, stop)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m kansoku.bench.otlpload '<json config>'", file=sys.stderr)
         return 2
     config = LoadConfig(**json.loads(argv[0]))
-    result = asyncio.run(run(config))
+    result = asyncio.run(_run_until_term(config))
     sys.stdout.write(json.dumps(asdict(result)) + "\n")
     sys.stdout.flush()
     return 0

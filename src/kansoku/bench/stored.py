@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -59,6 +59,26 @@ def jaeger_service_spans(jaeger_url: str, service: str, limit: int = 20_000) -> 
         return 0
     resp.raise_for_status()
     return sum(len(t.get("spans") or []) for t in resp.json().get("data") or [])
+
+
+def jaeger_service_span_keys(
+    jaeger_url: str, service: str, operations: Sequence[str] = (), limit: int = 20_000
+) -> list[tuple[str, str]]:
+    """(trace id, span id) of every span stored for ``service``, copies included; with
+    ``operations``, one query for the traces holding each (e.g. ``payloads.ROOT_SPAN_NAMES``),
+    so that no one answer carries every span of a large run."""
+    keys = []
+    for operation in operations or ("",):
+        params = {"service": service, "limit": str(limit), "lookback": "2h"}
+        if operation:
+            params["operation"] = operation
+        resp = httpx.get(f"{jaeger_url}/api/traces", params=params, timeout=60.0)
+        if resp.status_code == 404:
+            continue
+        resp.raise_for_status()
+        for trace in resp.json().get("data") or []:
+            keys += [(s["traceID"], s["spanID"]) for s in trace.get("spans") or []]
+    return keys
 
 
 def complete_traces(jaeger_url: str, trace_ids: list[str], spans_per_trace: int) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 from fake_server import serving
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from kansoku.bench.otlpload import LoadConfig, LoadResult, run
+from kansoku.bench.otlpload import LoadConfig, LoadProcess, LoadResult, run
+from kansoku.verify.poll import poll_until
 
 
 def _config(endpoint: str, **kw: object) -> LoadConfig:
@@ -109,3 +112,25 @@ def test_the_trace_ids_reported_are_the_last_ones_sent() -> None:
     recent = set().union(*sent[-6:])  # the workers' last sends may arrive out of order
     assert set(result.trace_ids) <= recent
     assert not set(result.trace_ids) & sent[0]
+
+
+def test_a_stop_ends_the_run_before_its_duration_and_counts_what_was_sent() -> None:
+    async def stopped_soon(config: LoadConfig) -> LoadResult:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stop.set)
+        return await run(config, stop)
+
+    with serving({"/v1/traces": 200}) as (url, rec):
+        result = asyncio.run(stopped_soon(_config(url, duration=60.0, points_per_second=0)))
+    assert result.seconds < 10
+    assert result.spans.sent == 20 * len(rec.bodies["/v1/traces"]) > 0
+
+
+def test_sigterm_ends_the_process_early_with_its_report() -> None:
+    with serving({"/v1/traces": 200}) as (url, rec):
+        load = LoadProcess(_config(url, duration=60.0, points_per_second=0))
+        poll_until(lambda: rec.bodies.get("/v1/traces"), what="a first body", timeout=30)
+        os.kill(load.pid, signal.SIGTERM)
+        result = load.result(grace=0)
+    assert result.seconds < 30
+    assert result.spans.sent == 20 * len(rec.bodies["/v1/traces"]) > 0
