@@ -163,6 +163,8 @@ def quota_headroom(plane: ControlPlane) -> list[tuple[str, str, str, str, float]
 
 _UNITS = {
     "": 1.0,
+    "n": 1e-9,  # metrics-server's CPU usage is in nanocores
+    "u": 1e-6,
     "m": 1e-3,
     "k": 1e3,
     "Ki": 1024.0,
