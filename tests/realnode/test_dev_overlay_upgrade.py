@@ -49,6 +49,7 @@ class LoadgenCounts:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.latest: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()  # read() runs in the test and in the follower thread
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, daemon=True)
 
@@ -56,12 +57,13 @@ class LoadgenCounts:
         proc = self.stack.node.kubectl(
             "logs", "-n", SHOP, "-l", LOADGEN, "--prefix", "--tail=20", check=False
         )
-        for line in proc.stdout.splitlines():
-            match = SUMMARY.search(line)
-            if match and line.startswith("[pod/"):
-                pod = line[len("[pod/") :].split("/", 1)[0]
-                self.latest[pod] = (int(match.group(1)), int(match.group(2)))
-        return dict(self.latest)
+        with self._lock:
+            for line in proc.stdout.splitlines():
+                match = SUMMARY.search(line)
+                if match and line.startswith("[pod/"):
+                    pod = line[len("[pod/") :].split("/", 1)[0]
+                    self.latest[pod] = (int(match.group(1)), int(match.group(2)))
+            return dict(self.latest)
 
     def _follow(self) -> None:
         while not self._stop.wait(5.0):
@@ -175,7 +177,7 @@ def upgraded(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
             for p in stack.pods(SHOP, LOADGEN)
             if p["status"].get("phase") == "Running" and "deletionTimestamp" not in p["metadata"]
         }
-        at_end = dict(counts.latest)
+        at_end = counts.read()
         poll_until(
             lambda: (
                 all(counts.read().get(p, (0, 0))[0] > at_end.get(p, (0, 0))[0] for p in running)
