@@ -9,19 +9,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kansoku.bench.podload import RESTRICTED
 from kansoku.cluster import hostchanges
 from kansoku.cluster.realnode import RealNode
 from kansoku.stack.supervisor import log_tail
 
+# RESTRICTED: the securityContext of a container the restricted Pod Security profile admits.
+__all__ = [
+    "ARTIFACTS",
+    "PROBE_IMAGE",
+    "RESTRICTED",
+    "HostSnapshot",
+    "Run",
+    "diagnose",
+    "mounted_under",
+    "processes_naming",
+]
+
 PROBE_IMAGE = "localhost/probe:dev"
-# The securityContext of a container the restricted Pod Security profile admits.
-RESTRICTED = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

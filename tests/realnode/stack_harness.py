@@ -1,5 +1,6 @@
 """What the tests of the stack on the real node share: the running stack, its diagnostics, and
-load sent from inside the cluster.
+load sent from inside the cluster (``InClusterLoad``, kansoku.bench.podload, which
+``kansoku bench cluster`` uses too).
 
 The stack (the dev overlay with the test-only component tests/cluster/components/real-node)
 is applied once per test run by the ``stack`` fixture of this folder's conftest; the files
@@ -19,21 +20,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from node_harness import RESTRICTED, diagnose
+from node_harness import diagnose
 
 from kansoku import conventions as cv
 from kansoku.bench import kube
-from kansoku.bench.otlpload import LoadConfig, LoadResult
+from kansoku.bench.podload import COLLECTOR_OTLP_HTTP, SHOP, STACK, InClusterLoad
 from kansoku.cluster.realnode import RealNode
-from kansoku.errors import StackError
 from kansoku.verify.poll import PollTimeoutError, poll_until
 
-STACK, SHOP = "observability", "default"
+# Shared with kansoku bench cluster, and re-exported for the tests.
+__all__ = [
+    "COLLECTOR_OTLP_HTTP",
+    "COLLECTOR_SELECTOR",
+    "DATA_TIMEOUT",
+    "READY_TIMEOUT",
+    "SHOP",
+    "STACK",
+    "WORKLOAD_KINDS",
+    "InClusterLoad",
+    "Stack",
+    "diagnostics",
+    "wait_all_ready",
+]
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 READY_TIMEOUT = 900.0  # nine images' first start on the busy 2-core machine
 DATA_TIMEOUT = 240.0  # export intervals, remote write, scrapes and ingestion, when busy
-# OTLP/HTTP of the collector's Service, as the shop's pods reach it (cluster DNS).
-COLLECTOR_OTLP_HTTP = "http://otel-collector.observability.svc:4318"
 COLLECTOR_SELECTOR = "app.kubernetes.io/name=otel-collector,app.kubernetes.io/component=gateway"
 
 
@@ -93,91 +105,6 @@ def diagnostics(node: RealNode) -> str:
                     label = "previous" if previous else "current"
                     parts.append(f"{label} log:\n{proc.stdout}{proc.stderr}")
     return "\n".join(parts)
-
-
-class InClusterLoad:
-    """``kansoku.bench.otlpload`` in a pod of the shop's namespace, from the load generator's
-    image: pre-encoded OTLP/HTTP to the collector's Service, refusals retried as an SDK would,
-    its counts (accepted, refused, failed) read back from the pod's log when it ends.
-
-    The pod carries the shop's ``part-of`` label, so the shop's NetworkPolicies apply to it as
-    to any application of the shop: egress to the collector's OTLP ports and DNS only.
-    """
-
-    def __init__(
-        self,
-        stack: Stack,
-        name: str,
-        config: LoadConfig,
-        cpu: str = "500m",
-        memory: str = "256Mi",
-    ) -> None:
-        self.stack, self.name, self.config = stack, name, config
-        container = {
-            "name": "load",
-            "image": stack.image("loadgen"),
-            "imagePullPolicy": "Never",
-            "command": ["python", "-m", "kansoku.bench.otlpload", config.to_json()],
-            "securityContext": RESTRICTED,
-            "resources": {
-                "requests": {"cpu": "100m", "memory": "128Mi"},
-                "limits": {"cpu": cpu, "memory": memory},
-            },
-        }
-        self.pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": name,
-                "namespace": SHOP,
-                "labels": {
-                    "app.kubernetes.io/name": "otlp-load",
-                    "app.kubernetes.io/part-of": "kansoku-shop",
-                },
-            },
-            "spec": {"containers": [container], "restartPolicy": "Never"},
-        }
-
-    def start(self) -> InClusterLoad:
-        node = self.stack.node
-        node.kubectl("delete", "pod", "-n", SHOP, self.name, "--ignore-not-found", "--wait=true")
-        node.kubectl("apply", "-f", "-", stdin=json.dumps(self.pod))
-        poll_until(
-            lambda: self._phase() in ("Running", "Succeeded", "Failed") or None,
-            what=f"load pod {self.name} running",
-            timeout=180,
-        )
-        return self
-
-    def _phase(self) -> str:
-        pod = self.stack.node.get_json("pod", "-n", SHOP, self.name)
-        return str(pod["status"].get("phase", ""))
-
-    def _ended(self) -> str | None:
-        phase = self._phase()
-        return phase if phase in ("Succeeded", "Failed") else None
-
-    def stop(self) -> None:
-        """End the load now (SIGTERM to the generator, PID 1 of its container, which then
-        finishes what it has under way and reports as at the end of its duration)."""
-        signal = "import os, signal; os.kill(1, signal.SIGTERM)"
-        self.stack.node.kubectl("exec", "-n", SHOP, self.name, "--", "python", "-c", signal)
-
-    def result(self, grace: float = 180.0) -> LoadResult:
-        """Wait for the pod to end (its duration, then retries draining, up to ``grace``
-        seconds more); its counts, and the pod deleted."""
-        ended = poll_until(
-            self._ended,
-            what=f"load pod {self.name} to finish",
-            timeout=self.config.duration + grace,
-            interval=2,
-        )
-        node = self.stack.node
-        log = node.kubectl("logs", "-n", SHOP, self.name, check=False)
-        if ended != "Succeeded":
-            raise StackError(f"load pod {self.name} {ended}: {log.stdout[-2000:]}{log.stderr}")
-        node.kubectl("delete", "pod", "-n", SHOP, self.name, "--wait=false", check=False)
-        return LoadResult.from_json(json.loads(log.stdout.strip().splitlines()[-1]))
 
 
 def wait_all_ready(stack: Stack, timeout: float = 300.0) -> float:

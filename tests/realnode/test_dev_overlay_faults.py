@@ -364,7 +364,7 @@ def disruption(stack: Stack) -> Disruption:
         spans_per_trace=STEADY_SPANS_PER_TRACE,
         concurrency=STEADY_WORKERS,
     )
-    load = InClusterLoad(stack, "otlp-faults-steady", config)
+    load = InClusterLoad(stack.node, stack.image("loadgen"), "otlp-faults-steady", config)
     try:
         load.start()
         run.deleted, run.deleted_rate = poll_until(
@@ -383,16 +383,7 @@ def disruption(stack: Stack) -> Disruption:
         _count(stack.url(STACK, "jaeger", 16686), run)
         run.shop_after = _shop_counts(stack, prometheus, after=end_mark, at=None)
     finally:
-        stack.node.kubectl(
-            "delete",
-            "pod",
-            "-n",
-            SHOP,
-            load.name,
-            "--ignore-not-found",
-            "--wait=false",
-            check=False,
-        )
+        load.delete()
     return run
 
 
@@ -589,7 +580,9 @@ def _burst(stack: Stack, pods: CollectorPods, folders: dict[str, Path]) -> Burst
         concurrency=BURST_WORKERS,
         saturate=True,
     )
-    load = InClusterLoad(stack, "otlp-faults-burst", config, cpu="1", memory="768Mi")
+    load = InClusterLoad(
+        stack.node, stack.image("loadgen"), "otlp-faults-burst", config, cpu="1", memory="768Mi"
+    )
     with MemoryWatch(stack, folders) as watch:
         result = load.start().result(grace=180)
     ended = time.monotonic()

@@ -325,7 +325,7 @@ def bench_all(duration: float | None, output: Path | None) -> None:
     type=click.FloatRange(min=60.0, max=3600.0),
     default=clusterfigures.ClusterOptions.duration,
     show_default=True,
-    help="Seconds of the shop's load; the collector's HPA is watched meanwhile.",
+    help="Seconds of load (OTLP spans from a pod, the shop's beside); the HPA is watched.",
 )
 @output_option
 def bench_cluster(kubeconfig: Path, duration: float, output: Path | None) -> None:

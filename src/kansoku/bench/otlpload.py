@@ -54,6 +54,10 @@ class LoadConfig:
     keep_trace_ids: int = 20
     saturate: bool = False
     max_attempts: int = 8  # per request; refusals are retried with backoff up to 2 s
+    # 0: each worker keeps its keep-alive connection for the whole run. Otherwise each worker
+    # opens a new one this often: a Service spreads connections, not requests, so replicas
+    # added while the load runs (an HPA's) get a share only of connections opened later.
+    reconnect_seconds: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -132,18 +136,49 @@ async def _post(
         tally.failed += items
 
 
-async def _paced(interval: float, deadline: float, step: Any, stop: asyncio.Event) -> None:
-    """Call ``step`` every ``interval`` seconds (0: back to back) until ``deadline`` or
-    ``stop``."""
+class _Connection:
+    """One worker's HTTP client (a single connection: a worker sends one request at a time),
+    replaced by a fresh one every ``reconnect_seconds`` (0: never)."""
+
+    def __init__(self, reconnect_seconds: float) -> None:
+        self.reconnect_seconds = reconnect_seconds
+        self.client: httpx.AsyncClient | None = None
+        self.opened = 0.0
+
+    async def get(self) -> httpx.AsyncClient:
+        now = time.monotonic()
+        stale = self.reconnect_seconds > 0 and now - self.opened >= self.reconnect_seconds
+        if self.client is None or stale:
+            await self.close()
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            self.client = httpx.AsyncClient(timeout=30.0, limits=limits)
+            self.opened = now
+        return self.client
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+
+async def _paced(
+    interval: float, deadline: float, reconnect: float, step: Any, stop: asyncio.Event
+) -> None:
+    """Call ``step(client)`` every ``interval`` seconds (0: back to back) until ``deadline``
+    or ``stop``, on this worker's own connection."""
+    connection = _Connection(reconnect)
     next_at = time.monotonic()
-    while (now := time.monotonic()) < deadline and not stop.is_set():
-        if interval and next_at > now:
-            with contextlib.suppress(TimeoutError):  # woken early by stop
-                await asyncio.wait_for(stop.wait(), next_at - now)
-            if stop.is_set():
-                break
-        next_at = max(next_at + interval, time.monotonic() - 1.0)  # catch up at most 1 s
-        await step()
+    try:
+        while (now := time.monotonic()) < deadline and not stop.is_set():
+            if interval and next_at > now:
+                with contextlib.suppress(TimeoutError):  # woken early by stop
+                    await asyncio.wait_for(stop.wait(), next_at - now)
+                if stop.is_set():
+                    break
+            next_at = max(next_at + interval, time.monotonic() - 1.0)  # catch up at most 1 s
+            await step(await connection.get())
+    finally:
+        await connection.close()
 
 
 async def run(config: LoadConfig, stop: asyncio.Event | None = None) -> LoadResult:
@@ -161,49 +196,38 @@ async def run(config: LoadConfig, stop: asyncio.Event | None = None) -> LoadResu
     cpu0 = time.process_time()
     started = time.monotonic()
     deadline = started + config.duration
-    limits = httpx.Limits(max_connections=4 * config.concurrency)
-    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
 
-        async def send_traces() -> None:
-            body, seq = traces.next()
-            keep.append(traces.trace_id(seq % traces.traces, seq))
-            await _post(
-                client,
-                f"{config.endpoint}/v1/traces",
-                body,
-                spans,
-                traces.spans,
-                config.max_attempts,
-            )
+    async def send_traces(client: httpx.AsyncClient) -> None:
+        body, seq = traces.next()
+        keep.append(traces.trace_id(seq % traces.traces, seq))
+        url = f"{config.endpoint}/v1/traces"
+        await _post(client, url, body, spans, traces.spans, config.max_attempts)
 
-        async def send_metrics() -> None:
-            body, ms = metrics.next()
-            stamps[0] = stamps[0] or ms
-            stamps[1] = ms
-            await _post(
-                client,
-                f"{config.endpoint}/v1/metrics",
-                body,
-                points,
-                metrics.points,
-                config.max_attempts,
-            )
+    async def send_metrics(client: httpx.AsyncClient) -> None:
+        body, ms = metrics.next()
+        stamps[0] = stamps[0] or ms
+        stamps[1] = ms
+        url = f"{config.endpoint}/v1/metrics"
+        await _post(client, url, body, points, metrics.points, config.max_attempts)
 
-        async def send_logs() -> None:
-            url = f"{config.endpoint}/v1/logs"
-            await _post(client, url, logs.next(), records, logs.records, config.max_attempts)
+    async def send_logs(client: httpx.AsyncClient) -> None:
+        url = f"{config.endpoint}/v1/logs"
+        await _post(client, url, logs.next(), records, logs.records, config.max_attempts)
 
-        tasks = []
-        for rate, per_request, step in (
-            (config.spans_per_second, config.spans_per_request, send_traces),
-            (config.points_per_second, config.points_per_request, send_metrics),
-            (config.logs_per_second, config.logs_per_request, send_logs),
-        ):
-            if rate <= 0:
-                continue
-            interval = 0.0 if config.saturate else per_request * config.concurrency / rate
-            tasks += [_paced(interval, deadline, step, stop) for _ in range(config.concurrency)]
-        await asyncio.gather(*tasks)
+    tasks = []
+    for rate, per_request, step in (
+        (config.spans_per_second, config.spans_per_request, send_traces),
+        (config.points_per_second, config.points_per_request, send_metrics),
+        (config.logs_per_second, config.logs_per_request, send_logs),
+    ):
+        if rate <= 0:
+            continue
+        interval = 0.0 if config.saturate else per_request * config.concurrency / rate
+        tasks += [
+            _paced(interval, deadline, config.reconnect_seconds, step, stop)
+            for _ in range(config.concurrency)
+        ]
+    await asyncio.gather(*tasks)
     return LoadResult(
         spans=spans,
         points=points,

@@ -13,6 +13,10 @@ from kansoku.errors import StackError
 from kansoku.stack.components import ComponentSpec
 
 HEALTHZ_PORT = 10248
+# The kubelet's cAdvisor refreshes each container's stats every 10 s, stretched up to this
+# when a container is quiet (dynamic housekeeping; fixed in the kubelet, not configurable):
+# the age of a CPU figure metrics-server reads from /metrics/resource.
+CADVISOR_MAX_HOUSEKEEPING_SECONDS = 15
 
 
 def root_dir(directory: Path) -> Path:

@@ -20,6 +20,9 @@ from kansoku.stack.components import ComponentSpec
 PORT = 4443
 SERVICE = "metrics-server"
 GROUP = "metrics.k8s.io"
+# How often it scrapes the kubelet; each pod's CPU is the rate between its last two scrapes,
+# so a change of load shows in full one to two resolutions later (the HPA reads this).
+METRIC_RESOLUTION_SECONDS = 15
 
 
 def metrics_server(run: Layout, stage: int) -> ComponentSpec:
@@ -38,7 +41,7 @@ def metrics_server(run: Layout, stage: int) -> ComponentSpec:
         f"--tls-private-key-file={pki.metrics_server.key}",
         "--kubelet-preferred-address-types=InternalIP",
         f"--kubelet-certificate-authority={pki.ca.cert}",
-        "--metric-resolution=15s",
+        f"--metric-resolution={METRIC_RESOLUTION_SECONDS}s",
     ]
     # /livez: /readyz waits for a first scrape of the node, which has no pods yet.
     return component("metrics-server", stage, argv, f"https://{cv.REAL_NODE_IP}:{PORT}/livez")

@@ -163,6 +163,8 @@ def quota_headroom(plane: ControlPlane) -> list[tuple[str, str, str, str, float]
 
 _UNITS = {
     "": 1.0,
+    "n": 1e-9,  # metrics-server's CPU usage is in nanocores
+    "u": 1e-6,
     "m": 1e-3,
     "k": 1e3,
     "Ki": 1024.0,
@@ -183,12 +185,14 @@ def quantity(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def live_objects(plane: ControlPlane, kinds: set[str]) -> list[dict[str, Any]]:
-    """Every object of ``kinds`` carrying the project's labels, wherever it is."""
+def live_objects(plane: Kubectl, kinds: set[str]) -> list[dict[str, Any]]:
+    """Every object of ``kinds`` carrying the project's labels, wherever it is (on the
+    simulated cluster or the real node alike)."""
     if not kinds:
         return []
     resources = ",".join(sorted(k.lower() for k in kinds))
-    items = plane.get_json(resources, "-A", "-l", label_selector(), "--show-managed-fields")
+    args = ("get", resources, "-A", "-l", label_selector(), "--show-managed-fields", "-o", "json")
+    items = json.loads(plane.kubectl(*args).stdout)
     return [o for o in items["items"] if ours(o)]
 
 
@@ -199,7 +203,7 @@ def applied_by_us(obj: dict[str, Any]) -> bool:
     return any(m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply" for m in fields)
 
 
-def prune(plane: ControlPlane, current: Rendering, kinds: set[str]) -> list[tuple[str, str, str]]:
+def prune(plane: Kubectl, current: Rendering, kinds: set[str]) -> list[tuple[str, str, str]]:
     """Delete the objects of ``kinds`` we applied (labelled, by our field manager) that
     ``current`` no longer has; returns what was deleted."""
     keep = current.keys()

@@ -12,6 +12,7 @@ class Recorder:
     def __init__(self, statuses: dict[str, int]) -> None:
         self.statuses = statuses
         self.bodies: dict[str, list[bytes]] = {}
+        self.peers: set[tuple[str, int]] = set()  # one per client connection
         self.lock = threading.Lock()
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -23,6 +24,7 @@ class Recorder:
             def _answer(self, body: bytes) -> None:
                 with recorder.lock:
                     recorder.bodies.setdefault(self.path, []).append(body)
+                    recorder.peers.add(self.client_address)
                 status = recorder.statuses.get(self.path, 404)
                 payload = b'{"ok": true}'
                 self.send_response(status)

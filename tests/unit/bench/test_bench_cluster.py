@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from kansoku.bench import kube, workingset
+from kansoku.bench import kube, podload, workingset
 from kansoku.bench.command import bench
 from kansoku.errors import ConfigError, StackError
 
@@ -143,3 +143,58 @@ def test_bench_cluster_requires_a_kubeconfig() -> None:
     result = CliRunner().invoke(bench, ["cluster"])
     assert result.exit_code == 2
     assert "--kubeconfig" in result.output
+
+
+def _rendering(request: str = "100m", minimum: int = 2, target: int = 70) -> list[dict[str, Any]]:
+    container = {"name": "otel-collector", "resources": {"requests": {"cpu": request}}}
+    loadgen = {"name": "loadgen", "image": "kansoku/loadgen:dev"}
+    hpa_metric = {
+        "type": "Resource",
+        "resource": {
+            "name": "cpu",
+            "target": {"type": "Utilization", "averageUtilization": target},
+        },
+    }
+    return [
+        {
+            "kind": "Deployment",
+            "metadata": {"name": "otel-collector", "namespace": "observability"},
+            "spec": {"template": {"spec": {"containers": [container]}}},
+        },
+        {
+            "kind": "Deployment",
+            "metadata": {"name": "loadgen", "namespace": "default"},
+            "spec": {"template": {"spec": {"containers": [loadgen]}}},
+        },
+        {
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "otel-collector", "namespace": "observability"},
+            "spec": {"minReplicas": minimum, "metrics": [hpa_metric]},
+        },
+    ]
+
+
+def test_the_scaling_load_is_twice_the_hpa_target_on_its_minimum() -> None:
+    # 2 replicas x 0.1 core x 70% x 2 = 0.28 core, at 100,000 spans per collector core.
+    assert podload.scaling_spans_per_second(_rendering()) == 28_000
+    assert podload.scaling_spans_per_second(_rendering("200m", 3, 50)) == 60_000
+    config = podload.scaling_load(_rendering(), 120.0, "svc")
+    assert config.endpoint == "http://otel-collector.observability.svc:4318"
+    assert config.points_per_second == 0
+    assert config.reconnect_seconds > 0, "replicas added later must get new connections"
+    assert config.concurrency > 1
+
+
+def test_the_load_pod_is_restricted_never_pulls_and_is_one_of_the_shop() -> None:
+    config = podload.scaling_load(_rendering(), 60.0, "svc")
+    pod = podload.InClusterLoad(
+        FakeKubectl({}), podload.image(_rendering(), "loadgen"), "load", config
+    ).pod
+    [container] = pod["spec"]["containers"]
+    assert container["image"] == "kansoku/loadgen:dev"
+    assert container["imagePullPolicy"] == "Never"
+    assert container["securityContext"] == podload.RESTRICTED
+    assert container["command"][-1] == config.to_json()
+    assert pod["metadata"]["namespace"] == "default"
+    assert pod["metadata"]["labels"]["app.kubernetes.io/part-of"] == "kansoku-shop"
+    assert pod["spec"]["restartPolicy"] == "Never"

@@ -134,3 +134,17 @@ def test_sigterm_ends_the_process_early_with_its_report() -> None:
         result = load.result(grace=0)
     assert result.seconds < 30
     assert result.spans.sent == 20 * len(rec.bodies["/v1/traces"]) > 0
+
+
+def test_each_worker_keeps_one_connection_without_reconnecting() -> None:
+    with serving({"/v1/traces": 200}) as (url, rec):
+        asyncio.run(run(_config(url, points_per_second=0, duration=1.0)))
+    assert len(rec.bodies["/v1/traces"]) > 10
+    assert len(rec.peers) == 2, "one per worker"
+
+
+def test_workers_open_new_connections_every_reconnect_seconds() -> None:
+    # A Service spreads connections: replicas added during the run get only new ones.
+    with serving({"/v1/traces": 200}) as (url, rec):
+        asyncio.run(run(_config(url, points_per_second=0, duration=1.0, reconnect_seconds=0.2)))
+    assert len(rec.peers) >= 2 * 4, rec.peers

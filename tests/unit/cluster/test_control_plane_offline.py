@@ -112,10 +112,18 @@ def test_the_earlier_revision_is_an_ancestor_with_manifests(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "value"), [("500m", 0.5), ("16", 16.0), ("12Gi", 12 * 1024.0**3), ("256Mi", 2.0**28)]
+    ("text", "value"),
+    [
+        ("500m", 0.5),
+        ("16", 16.0),
+        ("12Gi", 12 * 1024.0**3),
+        ("256Mi", 2.0**28),
+        ("7542635n", 0.007542635),  # metrics-server's CPU usage
+        ("250u", 0.00025),
+    ],
 )
 def test_quantities(text: str, value: float) -> None:
-    assert quantity(text) == value
+    assert quantity(text) == pytest.approx(value)
 
 
 def test_a_bad_quantity_is_refused() -> None:
