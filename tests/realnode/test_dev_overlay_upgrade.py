@@ -26,7 +26,7 @@ from stack_harness import DATA_TIMEOUT, SHOP, STACK, WORKLOAD_KINDS, Stack, diag
 from kansoku import conventions as cv
 from kansoku.bench import kube
 from kansoku.bench.clusterfigures import apply_until_ready, rendering
-from kansoku.cluster import history
+from kansoku.cluster import history, manifests
 from kansoku.cluster.manifests import Rendering, key, ours
 from kansoku.cluster.operations import applied_by_us, live_objects, prune
 from kansoku.errors import StackError
@@ -146,11 +146,17 @@ def _images(objects: list[dict[str, Any]]) -> set[str]:
 @pytest.fixture(scope="module")
 def upgraded(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
     commit, how = history.previous_revision()
-    tree = history.export(commit, tmp_path_factory.mktemp("earlier"))
+    # The earlier revision's own real-node component where it has one: this checkout's may
+    # patch what the earlier manifests do not have yet.
+    own = history.has_path(commit, manifests.REAL_NODE_COMPONENT)
+    earlier = tmp_path_factory.mktemp("earlier")
+    extra = (manifests.REAL_NODE_COMPONENT,) if own else ()
+    tree = history.export(commit, earlier, extra)
     if not (tree / "overlays" / "dev").is_dir():
         pytest.fail(f"{commit[:12]} ({how}) has no dev overlay; upgrade from a later one")
     scratch: Path = tmp_path_factory.mktemp("earlier-rendering")
-    old = Rendering("dev+real-node (earlier)", "", rendering(scratch, tree))
+    objects = rendering(scratch, tree, earlier if own else None)
+    old = Rendering("dev+real-node (earlier)", "", objects)
     new = Rendering("dev+real-node", "", stack.objects)
     missing = _images(old.objects) - _images(new.objects)
     assert not missing, f"the earlier manifests run images not imported here: {missing}"

@@ -53,13 +53,15 @@ class ClusterOptions:
     ready_timeout: float = 600.0
 
 
-def rendering(scratch: Path, kubernetes: Path | None = None) -> list[dict[str, Any]]:
+def rendering(
+    scratch: Path, kubernetes: Path | None = None, root: Path | None = None
+) -> list[dict[str, Any]]:
     """The dev overlay plus the real-node component, rendered as the tests do; from another
-    ``deploy/kubernetes`` tree when given (an earlier revision's, for the upgrade test), always
-    with this checkout's component."""
-    root = locations.project_root()
-    target = manifests.real_node(root)
-    tree = kubernetes or root / "deploy" / "kubernetes"
+    ``deploy/kubernetes`` tree when given (an earlier revision's, for the upgrade test), with
+    the component of ``root`` (a tree holding it; default this checkout)."""
+    checkout = locations.project_root()
+    target = manifests.real_node(root or checkout)
+    tree = kubernetes or checkout / "deploy" / "kubernetes"
     return manifests.render(resolve("kustomize").path, tree, target, scratch).objects
 
 

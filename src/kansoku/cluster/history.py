@@ -56,8 +56,14 @@ def _commit(rev: str) -> str:
     return commit
 
 
-def export(commit: str, into: Path) -> Path:
-    """Write the manifests and config files of ``commit`` under ``into``; returns its
+def has_path(commit: str, path: Path | str) -> bool:
+    """Whether ``path`` (relative to the checkout) exists at ``commit``."""
+    return _git("cat-file", "-t", f"{commit}:{path}") is not None
+
+
+def export(commit: str, into: Path, extra: tuple[Path | str, ...] = ()) -> Path:
+    """Write the manifests and config files of ``commit`` under ``into`` (with ``extra``
+    paths of the checkout, each of which must exist at ``commit``); returns its
     ``deploy/kubernetes``."""
     proc = subprocess.run(
         [
@@ -68,6 +74,7 @@ def export(commit: str, into: Path) -> Path:
             "--format=tar",
             commit,
             *MANIFEST_PATHS,
+            *map(str, extra),
         ],
         capture_output=True,
         check=False,

@@ -11,7 +11,9 @@ import pytest
 from kansoku.cluster import apiserver, certs, history, processes
 from kansoku.cluster.kwok import STAGES
 from kansoku.cluster.layout import Layout
+from kansoku.cluster.manifests import REAL_NODE_COMPONENT
 from kansoku.cluster.operations import quantity
+from kansoku.errors import StackError
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +111,17 @@ def test_the_earlier_revision_is_an_ancestor_with_manifests(tmp_path: Path) -> N
     tree = history.export(commit, tmp_path)
     assert (tree / "overlays").is_dir()
     assert (tmp_path / "config").is_dir()
+
+
+def test_an_extra_path_is_exported_only_where_the_revision_has_it(tmp_path: Path) -> None:
+    head = history.previous_revision()[0]
+    assert history.has_path("HEAD", "deploy/kubernetes")
+    assert not history.has_path(head, "no/such/path")
+    if history.has_path(head, REAL_NODE_COMPONENT):
+        history.export(head, tmp_path, (REAL_NODE_COMPONENT,))
+        assert (tmp_path / REAL_NODE_COMPONENT / "kustomization.yaml").is_file()
+    with pytest.raises(StackError, match="git archive"):
+        history.export(head, tmp_path / "missing", ("no/such/path",))
 
 
 @pytest.mark.parametrize(
