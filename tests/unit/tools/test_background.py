@@ -21,6 +21,16 @@ def _script(path: Path, body: str) -> Path:
     return path
 
 
+def _slow_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BackgroundInstall:
+    """An install started whose "binary" takes 60 s to answer its version check (lookup's
+    timeout is 20 s), so it is still running."""
+    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
+    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
+    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
+    install.start()
+    return install
+
+
 def test_a_failed_install_is_a_tool_error_with_its_log(tmp_path: Path) -> None:
     install = BackgroundInstall(["no-such-tool"], tmp_path / "build.log")
     install.start()
@@ -43,11 +53,7 @@ def test_a_finished_install_returns_and_keeps_its_log(
 def test_stop_ends_an_install_still_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The version check of this "binary" takes 20 s (lookup's timeout), so the install runs.
-    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
-    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
-    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
-    install.start()
+    install = _slow_install(tmp_path, monkeypatch)
     install.stop()
     assert install.process is not None
     assert install.process.returncode is not None
@@ -58,10 +64,7 @@ def test_wait_returns_once_what_the_caller_needs_is_ready(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The install runs on (its "binary" takes 60 s to answer); the caller's part is ready.
-    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
-    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
-    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
-    install.start()
+    install = _slow_install(tmp_path, monkeypatch)
     try:
         install.wait(progress=lambda _: None, ready=lambda: True)
         assert install.process is not None
@@ -75,10 +78,7 @@ def test_the_install_runs_at_the_lowest_priority_in_its_own_scheduler_group(
 ) -> None:
     # Its own session is its own autogroup where the kernel has them: an equal share of the
     # CPU whatever the processes' nice, unless the group's nice is lowered too.
-    kwok = _script(tmp_path / "kwok", f"{sys.executable} -c 'import time; time.sleep(60)'")
-    monkeypatch.setenv("KANSOKU_KWOK_BIN", str(kwok))
-    install = BackgroundInstall(["kwok"], tmp_path / "build.log")
-    install.start()
+    install = _slow_install(tmp_path, monkeypatch)
     try:
         assert install.process is not None
         pid = install.process.pid

@@ -163,23 +163,15 @@ def test_local_processor_requires_the_distributions_collector_versions(directory
 
 
 def test_collector_build_replaces_local_modules_with_their_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, build_steps: list[Sequence[str]]
 ) -> None:
     root = _repo(tmp_path / "checkout")
     pinned = _load(root)
-    steps: list[Sequence[str]] = []
-
-    def record(
-        _tool: object, _step: str, argv: Sequence[str], *_args: object, **_kw: object
-    ) -> None:
-        steps.append(argv)
-
-    monkeypatch.setattr(build, "_run_step", record)
-    monkeypatch.setattr(build, "_go", lambda: "go")
     build._resolve_collector_modules(
         pinned.tools["otelcol"], pinned, tmp_path, tmp_path / "log", print
     )
     directory = root / "collector" / "demoprocessor"
+    steps = build_steps
     assert steps[0] == ["go", "mod", "init", "kansoku.build/otelcol"]
     assert steps[1] == ["go", "mod", "edit", f"-replace={MODULE}={directory}"]
     assert f"{MODULE}@v0.0.0" in steps[2]

@@ -106,26 +106,17 @@ KUBELET = "github.com/open-telemetry/opentelemetry-collector-contrib/internal/ku
 
 
 def test_a_replaced_dependency_is_in_the_manifest_and_the_builds_go_mod(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, build_steps: list[Sequence[str]]
 ) -> None:
     pinned = versions.load()
     version = pinned.replaces[KUBELET]  # kubeletstats's, not served at the contrib pin
     assert version != pinned.otelcol["contrib"]
     manifest = yaml.safe_load(versions.render_manifest(pinned))
     assert f"{KUBELET} => {KUBELET} {version}" in manifest["replaces"]
-    steps: list[Sequence[str]] = []
-
-    def record(
-        _tool: object, _step: str, argv: Sequence[str], *_args: object, **_kw: object
-    ) -> None:
-        steps.append(argv)
-
-    monkeypatch.setattr(build, "_run_step", record)
-    monkeypatch.setattr(build, "_go", lambda: "go")
     build._resolve_collector_modules(pinned.tools["otelcol"], pinned, tmp_path, tmp_path, print)
     replace = ["go", "mod", "edit", f"-replace={KUBELET}={KUBELET}@{version}"]
-    first_get = next(i for i, argv in enumerate(steps) if argv[:2] == ["go", "get"])
-    assert replace in steps[:first_get]
+    first_get = next(i for i, argv in enumerate(build_steps) if argv[:2] == ["go", "get"])
+    assert replace in build_steps[:first_get]
 
 
 def test_versions_file_rejects_a_replace_without_a_version(tmp_path: Path) -> None:
