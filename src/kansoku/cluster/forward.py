@@ -70,7 +70,7 @@ class Forwarder:
     def _serve(self, client: socket.socket) -> None:
         try:
             upstream = self.namespace.call(_dial, self.target_host, self.target_port)
-        except OSError:
+        except (OSError, RuntimeError):  # refused, or the node (its namespace) already gone
             client.close()
             return
         upstream.settimeout(None)
