@@ -43,10 +43,14 @@ SETTLE_TIMEOUT = 240.0
 SETTLE_QUIET = 130.0
 # The logs exporter speaks HTTP: no channel backoff, only its own retries (10 s apart at most).
 LOGS_SETTLE_QUIET = 30.0
-# What a SIGKILLed collector may lose: spans it accepted but still held in memory (the batch
-# processor, 500 ms at most) plus what was on the wire. At the test's rate that is well under
-# two seconds of spans; see docs/performance.md.
-KILL_LOSS_BOUND = 2 * SPANS_PER_SECOND
+# What a SIGKILLed collector may lose: spans it had accepted but still held in its batch
+# processor (for 500 ms at most) instead of the exporter's file-backed queue. The SDK sends in
+# exports of at most 512 spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE's default), at this rate one
+# every 2.5 s, so those 500 ms hold at most one export; the kill follows an accepted export by
+# construction (the test waits on the accepted counter), so losing most of one is expected.
+# See docs/performance.md.
+SDK_EXPORT_BATCH = 512
+KILL_LOSS_BOUND = SDK_EXPORT_BATCH
 # The collector's own counters of what its OTLP receiver accepted (its :8888 names).
 ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
 ACCEPTED_POINTS = "otelcol_receiver_accepted_metric_points"
