@@ -79,29 +79,7 @@ def settled(urls: live.LiveUrls, with_errors: None) -> dict[str, list[live.Empty
     return last
 
 
-# Seen failing in the first full run, causes not found yet (docs/kubernetes.md): the
-# Overview's filesystem panel has no series from the collector's filesystem scraper inside its
-# pod, and Trace analytics' $service offers kansoku-verify (the probe of `kansoku verify`,
-# run earlier on this stack), which has no server spans nor 503s.
-KNOWN_GAPS = {
-    "kansoku-overview": "no filesystem series from the collector's host_metrics in its pod",
-    "kansoku-traces": "$service lists the verify probe, which has no server spans",
-}
-
-
-@pytest.mark.parametrize(
-    "board",
-    [
-        pytest.param(
-            b,
-            marks=pytest.mark.xfail(
-                b.uid in KNOWN_GAPS, reason=KNOWN_GAPS.get(b.uid, ""), strict=False
-            ),
-        )
-        for b in catalog.BOARDS
-    ],
-    ids=IDS,
-)
+@pytest.mark.parametrize("board", catalog.BOARDS, ids=IDS)
 def test_every_panel_query_returns_data_from_the_in_cluster_stores(
     board: catalog.Board, settled: dict[str, list[live.Empty]]
 ) -> None:

@@ -352,8 +352,12 @@ def disruption(stack: Stack) -> Disruption:
     serving = pods.serving()
     assert len(serving) == 2, serving
     run = Disruption(f"kansoku-faults-{secrets.token_hex(4)}")
+    # The baseline is taken from figures written after this mark: the modules before this one
+    # made shop-backend fail on purpose and cleared it just now, and the load generator's
+    # summary (every 30 s) and the shop's exported counters (every 15 s) lag behind; read at
+    # the mark, they left those failures to be counted as the rolling restart's.
     mark = time.time()
-    run.shop_before = _shop_counts(stack, prometheus, after=0.0, at=mark)
+    run.shop_before = _shop_counts(stack, prometheus, after=mark, at=None)
     config = LoadConfig(
         endpoint=COLLECTOR_OTLP_HTTP,
         service=run.service,
@@ -411,11 +415,6 @@ def test_a_collector_pod_deleted_under_steady_load_drains_and_loses_at_most_its_
     wait_all_ready(stack)
 
 
-@pytest.mark.xfail(
-    reason="the first full run saw 13 of 300 shop requests fail (6 shop-backend 5xx) during the "
-    "collector's rolling restart; cause not found yet (docs/kubernetes.md)",
-    strict=False,
-)
 def test_a_rolling_restart_during_the_shops_load_fails_no_request_nor_more_than_last_batches(
     stack: Stack, disruption: Disruption
 ) -> None:

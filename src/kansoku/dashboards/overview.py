@@ -183,6 +183,14 @@ def _component_row(board: model.Dashboard) -> None:
 _CPU = "system_cpu_time_seconds_total"
 _USED_FS = 'sum by (mountpoint) (system_filesystem_usage_bytes{state="used"})'
 _ALL_FS = 'sum by (mountpoint) (system_filesystem_usage_bytes{state=~"used|free"})'
+# In a cluster the collector runs in a pod, where every disk-backed mount is a bind mount
+# (its config, emptyDirs, /etc/hosts) and the root is an overlay: host_metrics skips both, so
+# it reports no filesystem. There the kubelet's figure for each node's filesystem (the node
+# agent's kubeletstats) stands in, one series per node, named by the node in the legend.
+NODE_FS_METRICS = ("k8s_node_filesystem_usage_bytes", "k8s_node_filesystem_capacity_bytes")
+_NODE_FS = (
+    f"sum by (k8s_node_name) ({NODE_FS_METRICS[0]}) / sum by (k8s_node_name) ({NODE_FS_METRICS[1]})"
+)
 _HOST_SPECS: list[tuple[str, str, list[tuple[str, str]], str]] = [
     (
         "Host CPU utilisation",
@@ -220,8 +228,9 @@ _HOST_SPECS: list[tuple[str, str, list[tuple[str, str]], str]] = [
     ),
     (
         "Filesystem utilisation",
-        "Share of each filesystem used.",
-        [(f"{_USED_FS} / {_ALL_FS}", "{{mountpoint}}")],
+        "Share of each filesystem used: the host's mounts (host_metrics); in a cluster, where "
+        "the collector's pod sees none, each node's filesystem as its kubelet reports it.",
+        [(f"{_USED_FS} / {_ALL_FS} or {_NODE_FS}", "{{mountpoint}}{{k8s_node_name}}")],
         "percentunit",
     ),
     (
@@ -363,6 +372,7 @@ def k8s_cluster_panels() -> list[str]:
 def cluster_metrics() -> list[str]:
     """Metric names only the cluster panels and the namespace variable use."""
     names = set(queries.metric_names(NAMESPACES.removeprefix("label_values(").split(",")[0]))
+    names |= set(NODE_FS_METRICS)  # the filesystem panel's stand-in in a cluster
     for panel in _cluster_panels():
         for target in panel.queries:
             names |= queries.metric_names(target.expr)

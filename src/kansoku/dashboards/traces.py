@@ -160,8 +160,11 @@ def _jaeger_row(board: model.Dashboard) -> None:
 
 
 def variables() -> list[model.QueryVariable]:
-    """One service at a time: the Jaeger search takes a single service."""
-    definition = f"label_values({CALLS}, {cv.LABEL_SPAN_SERVICE})"
+    """One service at a time: the Jaeger search takes a single service. Only services that
+    serve requests (server spans) are offered, since every panel here reads those: a client
+    that only calls out, such as the load generator or `kansoku verify`'s probe, would show
+    an empty board."""
+    definition = f"label_values({CALLS}{{{SERVER}}}, {cv.LABEL_SPAN_SERVICE})"
     return [panels.query_variable(cv.VARIABLE_SERVICE, "service", definition, multi=False)]
 
 
