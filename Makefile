@@ -39,11 +39,22 @@ tools-stack: install  ## build only what 'kansoku up' runs (no test-only tools)
 up: tools-stack  ## run the whole stack locally with the shop services and load (Ctrl-C stops it)
 	$(RUN) kansoku up
 
-# The control plane is not built first: the cluster tests run last and pytest builds it beside the
-# other tests at the lowest priority (tests/conftest.py), which matters on a cold cache.
-test: tools-stack browser node-packages debootstrap lint test-go  ## lint, Go tests, then unit, end-to-end and cluster tests against the real binaries
+.PHONY: system-packages
+system-packages:  ## the Debian packages the tests need (browser, node-packages, debootstrap), one apt-get at a time
+	bash scripts/install-browser.sh
+	bash scripts/install-node-packages.sh
+	bash scripts/install-debootstrap.sh
+
+# The Debian packages (apt-get: mostly download) install beside the Go builds of the stack's
+# tools (CPU). The control plane is not built first: the cluster tests run last and pytest
+# builds it beside the other tests at the lowest priority (tests/conftest.py), which matters on
+# a cold cache. The real-node tests run in a session of their own beside all the others
+# (scripts/pytest-beside.sh; their log: test-artifacts/realnode.log).
+test: install  ## lint, Go tests, then unit, end-to-end, cluster and real-node tests against the real binaries
+	$(MAKE) --no-print-directory -j2 --output-sync=line tools-stack system-packages
+	$(MAKE) --no-print-directory lint test-go
 	$(RUN) kansoku tools install kustomize opensearch
-	$(RUN) pytest $(PYTEST_ARGS)
+	bash scripts/pytest-beside.sh $(RUN) -- $(PYTEST_ARGS)
 
 test-unit: install  ## unit tests only
 	$(RUN) pytest -m "not e2e and not cluster and not realnode" $(PYTEST_ARGS)

@@ -1,6 +1,8 @@
 """The order of the whole run, and the control plane's build beside it.
 
-The cluster tests run last, the real node's after them. When they are collected,
+The cluster tests run last, the real node's after them (``make test`` runs the real node's
+in a session of their own beside the rest instead: ``scripts/pytest-beside.sh``; the tool
+locks let both sessions' background installs share the cache). When they are collected,
 ``kansoku tools install --cluster`` is started at once in the background at the lowest
 priority (``kansoku.tools.background``): on a cold cache the control plane builds while the
 other tests run, and the cluster tests wait for it (``cluster_tools``), reporting its
