@@ -46,12 +46,13 @@ system-packages:  ## the Debian packages the tests need (browser, node-packages,
 	bash scripts/install-debootstrap.sh
 
 # The Debian packages (apt-get: mostly download) install beside the Go builds of the stack's
-# tools (CPU). The control plane is not built first: the cluster tests run last and pytest
+# tools (CPU), their lines interleaved as they come (make's --output-sync would hold back the
+# builds' progress until each build ended). The control plane is not built first: the cluster tests run last and pytest
 # builds it beside the other tests at the lowest priority (tests/conftest.py), which matters on
 # a cold cache. The real-node tests run in a session of their own beside all the others
 # (scripts/pytest-beside.sh; their log: test-artifacts/realnode.log).
 test: install  ## lint, Go tests, then unit, end-to-end, cluster and real-node tests against the real binaries
-	$(MAKE) --no-print-directory -j2 --output-sync=line tools-stack system-packages
+	$(MAKE) --no-print-directory -j2 tools-stack system-packages
 	$(MAKE) --no-print-directory lint test-go
 	$(RUN) kansoku tools install kustomize opensearch
 	bash scripts/pytest-beside.sh $(RUN) -- $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from kansoku.errors import ToolError
 from kansoku.tools import lookup
 from kansoku.tools.background import BackgroundInstall
 
-BUILD_LOG = Path(__file__).resolve().parents[1] / "test-artifacts" / "cluster-tools-build.log"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 _INSTALL = pytest.StashKey[BackgroundInstall]()
 
 
@@ -56,7 +56,10 @@ def _tools(items: list[pytest.Item]) -> tuple[str, ...]:
 def pytest_collection_finish(session: pytest.Session) -> None:
     tools = _tools(session.items)
     if tools:
-        install = BackgroundInstall(tools, BUILD_LOG)
+        # A session of the real node's tests alone (make test's second session) logs apart.
+        alone = all(_is_realnode(item) for item in session.items)
+        log = ARTIFACTS / ("realnode-tools-build.log" if alone else "cluster-tools-build.log")
+        install = BackgroundInstall(tools, log)
         install.start()
         session.config.stash[_INSTALL] = install
 
