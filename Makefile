@@ -41,15 +41,13 @@ up: tools-stack  ## run the whole stack locally with the shop services and load 
 
 .PHONY: system-packages
 system-packages:  ## the Debian packages the tests need (browser, node-packages, debootstrap), one apt-get at a time
-	bash scripts/install-browser.sh
-	bash scripts/install-node-packages.sh
-	bash scripts/install-debootstrap.sh
+	$(MAKE) --no-print-directory -j1 browser node-packages debootstrap  # apt-get holds one lock
 
 # The Debian packages (apt-get: mostly download) install beside the Go builds of the stack's
 # tools (CPU), their lines interleaved as they come (make's --output-sync would hold back the
-# builds' progress until each build ended). The control plane is not built first: the cluster tests run last and pytest
-# builds it beside the other tests at the lowest priority (tests/conftest.py), which matters on
-# a cold cache. The real-node tests run in a session of their own beside all the others
+# builds' progress until each build ended). The control plane is not built first: the cluster
+# tests run last and pytest builds it beside the other tests at the lowest priority
+# (tests/conftest.py), which matters on a cold cache. The real-node tests run in a session of their own beside all the others
 # (scripts/pytest-beside.sh; their log: test-artifacts/realnode.log).
 test: install  ## lint, Go tests, then unit, end-to-end, cluster and real-node tests against the real binaries
 	$(MAKE) --no-print-directory -j2 tools-stack system-packages

@@ -49,8 +49,7 @@ LOGS_SETTLE_QUIET = 30.0
 # every 2.5 s, so those 500 ms hold at most one export; the kill follows an accepted export by
 # construction (the test waits on the accepted counter), so losing most of one is expected.
 # See docs/performance.md.
-SDK_EXPORT_BATCH = 512
-KILL_LOSS_BOUND = SDK_EXPORT_BATCH
+KILL_LOSS_BOUND = 512
 # The collector's own counters of what its OTLP receiver accepted (its :8888 names).
 ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
 ACCEPTED_POINTS = "otelcol_receiver_accepted_metric_points"
