@@ -23,6 +23,7 @@ import httpx
 from node_harness import diagnose
 
 from kansoku import conventions as cv
+from kansoku.alerting.timing import SDK_EXPORT_INTERVAL_MS
 from kansoku.bench import kube
 from kansoku.bench.podload import COLLECTOR_OTLP_HTTP, SHOP, STACK, InClusterLoad
 from kansoku.cluster.realnode import RealNode
@@ -69,6 +70,17 @@ class Stack:
         for obj in self.objects:
             if obj["kind"] in WORKLOAD_KINDS and obj["metadata"]["name"] == workload:
                 return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
+        raise LookupError(f"no workload {workload} in the rendering")
+
+    def metric_export_seconds(self, workload: str) -> float:
+        """A workload's OTel SDK metric export interval as the rendering sets it (else the
+        SDK's default)."""
+        for obj in self.objects:
+            if obj["kind"] in WORKLOAD_KINDS and obj["metadata"]["name"] == workload:
+                container = obj["spec"]["template"]["spec"]["containers"][0]
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                interval = env.get("OTEL_METRIC_EXPORT_INTERVAL") or SDK_EXPORT_INTERVAL_MS
+                return int(interval) / 1000
         raise LookupError(f"no workload {workload} in the rendering")
 
     def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:

@@ -44,21 +44,6 @@ def _slos() -> list[SLO]:
     return loader.load_dir(locations.config_dir() / "slo")
 
 
-def _workload(stack: Stack, kind: str, name: str) -> dict[str, Any]:
-    [found] = [o for o in stack.objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    return found
-
-
-def _export_seconds(stack: Stack) -> float:
-    """shop-backend's metric export interval as the rendering sets it (the SDK's default)."""
-    container = _workload(stack, "Deployment", cv.SHOP_BACKEND)["spec"]["template"]["spec"][
-        "containers"
-    ][0]
-    env = {e["name"]: e.get("value") for e in container.get("env", [])}
-    interval = env.get("OTEL_METRIC_EXPORT_INTERVAL") or timing.SDK_EXPORT_INTERVAL_MS
-    return int(interval) / 1000
-
-
 def _prometheus_settings(stack: Stack) -> dict[str, str]:
     """The rendered prometheus-settings ConfigMap (its name carries a content hash)."""
     [config] = [
@@ -160,7 +145,7 @@ def test_errors_injected_into_shop_backend_page_through_prometheus_to_alertmanag
     prometheus = stack.url(STACK, "prometheus", 9090)
     alertmanager = stack.url(STACK, "alertmanager", 9093)
     assert not prometheus_query(prometheus, FIRING_PAGE), "a page fires before the fault"
-    bound = timing.page_bound(_export_seconds(stack))
+    bound = timing.page_bound(stack.metric_export_seconds(cv.SHOP_BACKEND))
     injected = time.monotonic()
     in_force = set_faults(stack, {"*": {"error_rate": 1.0}})
     try:

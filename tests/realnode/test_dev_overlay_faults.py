@@ -136,12 +136,20 @@ class CollectorPods:
         )
 
 
-def _prometheus(url: str, query: str, at: float | None = None) -> float:
-    """The sum of an instant query's values (0 for an empty answer), at ``at`` (epoch s)."""
+def _series(url: str, query: str, at: float | None = None) -> dict[str, float]:
+    """An instant query's values by their labels, at ``at`` (epoch s; None: now)."""
     params = {"query": query} | ({"time": f"{at:.3f}"} if at is not None else {})
     resp = httpx.get(f"{url}/api/v1/query", params=params, timeout=30.0)
     resp.raise_for_status()
-    return sum(float(r["value"][1]) for r in resp.json()["data"]["result"])
+    return {
+        ",".join(f"{k}={v}" for k, v in sorted(r["metric"].items())): float(r["value"][1])
+        for r in resp.json()["data"]["result"]
+    }
+
+
+def _prometheus(url: str, query: str, at: float | None = None) -> float:
+    """The sum of an instant query's values (0 for an empty answer), at ``at`` (epoch s)."""
+    return sum(_series(url, query, at).values())
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,8 @@ class ShopCounts:
     backend_requests: float
     backend_5xx: float
     frontend_to_backend_errors: float
+    summary_at: float = 0.0  # epoch s of the load generator's summary line read
+    failures: dict[str, float] = field(default_factory=dict)  # the error series by labels
 
 
 _BACKEND = f'job="{cv.SHOP_BACKEND}"'
@@ -161,10 +171,12 @@ _SERVER = cv.METRICS_BY_OTEL_NAME["http.server.requests"].prometheus_name
 _CLIENT = cv.METRICS_BY_OTEL_NAME["http.client.requests"].prometheus_name
 
 
-def _loadgen_summary(stack: Stack, after: float) -> tuple[int, int] | None:
+def _loadgen_summary(stack: Stack, after: float) -> tuple[int, int, float] | None:
     """The load generator's own totals (requests, failed), from its last summary line, if
-    that line was written after ``after`` (epoch s); summed over its pods."""
+    that line was written after ``after`` (epoch s); summed over its pods; and when the
+    latest line read was written (epoch s)."""
     total = [0, 0]
+    written = 0.0
     for pod in stack.pods(SHOP, "app.kubernetes.io/name=loadgen"):
         log = stack.node.kubectl(
             "logs", "-n", SHOP, pod["metadata"]["name"], "--timestamps", "--since=100s"
@@ -172,36 +184,78 @@ def _loadgen_summary(stack: Stack, after: float) -> tuple[int, int] | None:
         lines = [line for line in log.splitlines() if LOADGEN_SUMMARY.search(line)]
         if not lines:
             return None
-        stamp = datetime.strptime(lines[-1][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        # RFC 3339 with nanoseconds ("2026-12-06T23:10:11.123456789Z"): microseconds kept.
+        whole, _, fraction = lines[-1].split(" ", 1)[0].rstrip("Z").partition(".")
+        stamp = datetime.strptime(f"{whole}.{fraction[:6] or 0}", "%Y-%m-%dT%H:%M:%S.%f")
+        stamp = stamp.replace(tzinfo=UTC)
         if stamp.timestamp() < after:
             return None
         match = LOADGEN_SUMMARY.search(lines[-1])
         assert match is not None
         total[0] += int(match.group(1))
         total[1] += int(match.group(2))
-    return total[0], total[1]
+        written = max(written, stamp.timestamp())
+    return total[0], total[1], written
 
 
-def _shop_counts(stack: Stack, prometheus: str, after: float, at: float | None) -> ShopCounts:
-    """The shop's totals: the load generator's last summary (it writes one every 30 s) once
-    one written after ``after`` (epoch s) is there, and the shop's counters in Prometheus at
-    ``at`` (None: once every counter has a sample from after ``after``; exported every 60 s)."""
-    summary = poll_until(
-        lambda: _loadgen_summary(stack, after),
-        what="a summary of the shop's load generator written after the mark",
-        timeout=120,
-        interval=3,
-    )
-    if at is None:
-        fresh = (
-            f"min(max by (job) (timestamp({_SERVER}{{{_BACKEND}}} or {_CLIENT}{{{_FRONTEND}}})))"
+# The time of the oldest latest sample among the shop's live counter series (those with a
+# sample in the last minute). One export's series can reach Prometheus in two write requests
+# (the batch processor cuts at 8,192 points, the WAL reader sends what it has read), so one
+# series' sample of an export can be there while another's is not: seen, three series of
+# shop-frontend's export missing from a read that another series of it had already passed.
+_FRESH = f"min(timestamp({_SERVER}{{{_BACKEND}}} or {_CLIENT}{{{_FRONTEND}}}) > time() - 60)"
+
+
+def _shop_counts(stack: Stack, prometheus: str, after: float, first: bool) -> ShopCounts:
+    """The shop's totals from a summary of its load generator written after ``after`` (epoch
+    s; it writes one every 30 s) and from the shop's counters in Prometheus, read so that the
+    counters' window lies inside the load generator's: at the start (``first``) from the
+    first export collected after that summary was written, at the end from the last export
+    collected before it (and after ``after``). Errors the counters count are then inside the
+    window the load generator counts its failures in. Each is read at a time up to which
+    Prometheus holds every sample: every live series has one from the export after it."""
+    export = stack.metric_export_seconds(cv.SHOP_BACKEND)
+    assert stack.metric_export_seconds(cv.SHOP_FRONTEND) == export
+    if first:
+        summary = poll_until(
+            lambda: _loadgen_summary(stack, after),
+            what="a summary of the shop's load generator written after the mark",
+            timeout=120,
+            interval=3,
         )
-        poll_until(
-            lambda: _prometheus(prometheus, fresh) >= after or None,
-            what="the shop's counters in Prometheus, exported after the mark",
+
+        def settled_after() -> float | None:
+            held = _prometheus(prometheus, _FRESH)
+            at = summary[2] + export + 1
+            while at + export <= held:
+                if _prometheus(prometheus, _FRESH, at) >= summary[2]:
+                    return at
+                at += export
+            return None
+
+        at = poll_until(
+            settled_after,
+            what="the shop's counters in Prometheus, from an export collected after that "
+            "summary, and the export after it",
             timeout=180,
             interval=3,
         )
+    else:
+
+        def settled_before() -> tuple[int, int, float] | None:
+            found = _loadgen_summary(stack, after)
+            if found is None or _prometheus(prometheus, _FRESH) < found[2] + export:
+                return None
+            return found if _prometheus(prometheus, _FRESH, found[2]) >= after else None
+
+        summary = poll_until(
+            settled_before,
+            what="a summary of the shop's load generator with every counter in Prometheus "
+            "exported between the mark and it, and once after it",
+            timeout=180,
+            interval=3,
+        )
+        at = summary[2]
     errors = f'{_CLIENT}{{{_FRONTEND}, {cv.LABEL_STATUS}=~"5.."}}'
     errors += f' or {_CLIENT}{{{_FRONTEND}, {cv.LABEL_ERROR_TYPE}!=""}}'
     server_5xx = f'{_SERVER}{{{_BACKEND}, {cv.LABEL_STATUS}=~"5.."}}'
@@ -211,7 +265,35 @@ def _shop_counts(stack: Stack, prometheus: str, after: float, at: float | None) 
         backend_requests=_prometheus(prometheus, f"sum({_SERVER}{{{_BACKEND}}})", at),
         backend_5xx=_prometheus(prometheus, f"sum({server_5xx})", at),
         frontend_to_backend_errors=_prometheus(prometheus, f"sum({errors})", at),
+        summary_at=summary[2],
+        failures=_series(prometheus, f"{server_5xx} or {errors}", at),
     )
+
+
+def _failures_between(before: ShopCounts, after: ShopCounts) -> str:
+    """The error series that grew from ``before`` to ``after``, one line each."""
+    grown = {
+        labels: value - before.failures.get(labels, 0.0)
+        for labels, value in after.failures.items()
+        if value > before.failures.get(labels, 0.0)
+    }
+    return "".join(f"\n    +{n:.0f} {labels}" for labels, n in sorted(grown.items()))
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
+
+
+def _backend_errors_since(stack: Stack, since: float) -> str:
+    """shop-backend's log lines at WARNING and above since ``since`` (epoch s)."""
+    stamp = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines: list[str] = []
+    for pod in stack.pods(SHOP, f"app.kubernetes.io/name={cv.SHOP_BACKEND}"):
+        log = stack.node.kubectl(
+            "logs", "-n", SHOP, pod["metadata"]["name"], "--timestamps", f"--since-time={stamp}"
+        ).stdout
+        lines += [line for line in log.splitlines() if re.search(r"WARNING|ERROR|Traceback", line)]
+    return "".join(f"\n    {line[:400]}" for line in lines[-20:])
 
 
 @dataclass
@@ -232,6 +314,8 @@ class Disruption:
     copies: int = 0  # spans Jaeger returned more than once
     shop_before: ShopCounts | None = None
     shop_after: ShopCounts | None = None
+    mark: float = 0.0  # epoch s: the shop's baseline is read from figures written after it
+    restart_at: float = 0.0  # epoch s of `rollout restart`
 
     @property
     def result(self) -> LoadResult:
@@ -299,6 +383,7 @@ def _disrupt(stack: Stack, pods: CollectorPods, run: Disruption) -> None:
     run.restarted = pods.serving()
     node.kubectl("rollout", "restart", f"deployment/{COLLECTOR}", "-n", STACK)
     restarted_at = time.monotonic()
+    run.restart_at = time.time()
     poll_until(
         lambda: _rolled_out(stack, pods),
         what=f"the rollout of {COLLECTOR} complete",
@@ -356,8 +441,8 @@ def disruption(stack: Stack) -> Disruption:
     # made shop-backend fail on purpose and cleared it just now, and the load generator's
     # summary (every 30 s) and the shop's exported counters (every 15 s) lag behind; read at
     # the mark, they left those failures to be counted as the rolling restart's.
-    mark = time.time()
-    run.shop_before = _shop_counts(stack, prometheus, after=mark, at=None)
+    run.mark = time.time()
+    run.shop_before = _shop_counts(stack, prometheus, after=run.mark, first=True)
     config = LoadConfig(
         endpoint=COLLECTOR_OTLP_HTTP,
         service=run.service,
@@ -385,7 +470,7 @@ def disruption(stack: Stack) -> Disruption:
             load.stop()
         run.load = load.result(grace=120)
         _count(stack.url(STACK, "jaeger", 16686), run)
-        run.shop_after = _shop_counts(stack, prometheus, after=end_mark, at=None)
+        run.shop_after = _shop_counts(stack, prometheus, after=end_mark, first=False)
     finally:
         load.delete()
     return run
@@ -437,6 +522,14 @@ def test_a_rolling_restart_during_the_shops_load_fails_no_request_nor_more_than_
         f"shop-frontend's calls to it failed {client_errors:,.0f} times\n"
         f"{run.spans_line()}"
     )
+    if failed or backend_5xx or client_errors:
+        print(
+            f"  load generator summaries read: {_when(before.summary_at)} and "
+            f"{_when(after.summary_at)}; the restart began {_when(run.restart_at)}\n"
+            f"  error series grown:{_failures_between(before, after)}\n"
+            f"  shop-backend's warnings and errors since the mark:"
+            f"{_backend_errors_since(stack, run.mark)}"
+        )
     assert run.load_ran_through, "the load stopped before the last old pod was gone"
     assert len(run.new_pods) == 2
     assert not set(run.new_pods) & set(run.restarted)

@@ -198,9 +198,11 @@ def upgraded(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
         sum(final[p][1] - start.get(p, (0, 0))[1] for p in final),
     )
 
-    # The shop's metrics, once Prometheus holds samples newer than the upgrade's end.
+    # The shop's metrics, once Prometheus holds samples newer than the upgrade's end of every
+    # live series (one export's series can reach Prometheus in two write requests: one
+    # series' sample of an export can be in while another's is not).
     backend = f'{_metric("http.server.requests")}{{{cv.LABEL_SERVICE}="{cv.SHOP_BACKEND}"}}'
-    fresh = f"max(timestamp({backend}))"
+    fresh = f"min(timestamp({backend}) > time() - 60)"
     poll_until(
         lambda: _value(url, fresh) > wall_end or None,
         what="shop metrics newer than the upgrade's end in Prometheus",
