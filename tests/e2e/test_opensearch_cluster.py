@@ -38,6 +38,13 @@ LOAD_SECONDS = 45.0
 SHARDS = 2 * (NODES + 1)
 # Queries of a stored trace made while the node is gone (one every 0.5 s, whatever each takes).
 QUERIES_AFTER_KILL = 30
+# The first queries after the kill may fail, and only they: Jaeger's client does not retry a
+# request on another node, so the first one it sends to the killed node fails (HTTP 500,
+# connection refused) and marks that node dead; and while the new cluster manager promotes
+# the dead node's replicas, a query can come back without the whole trace (seen on the busy
+# machine: the second query, with c1 killed at 00:39:54.4 and the last replica promoted at
+# 00:39:57.4). Six queries are 3 s and more.
+FAILOVER_QUERIES = 6
 SETTLE_QUIET = 130.0  # as in test_faults.py: longer than gRPC's reconnect backoff
 
 
@@ -112,14 +119,18 @@ def _waited(
         raise AssertionError(f"{exc}\n{diagnostics(stack, nodes)}") from None
 
 
-def _answered_in_full(jaeger: str, trace_id: str) -> bool:
-    """One query of a stored trace (every 0.5 s): all 10 spans, or a failure."""
+def _query(jaeger: str, trace_id: str) -> str:
+    """One query of a stored trace (every 0.5 s): "full" (all 10 spans), or what came back."""
     try:
         trace = jaeger_trace(jaeger, trace_id)
-    except httpx.HTTPError:
-        trace = None
+    except httpx.HTTPError as exc:
+        outcome = str(exc.response.status_code) if isinstance(exc, httpx.HTTPStatusError) else ""
+        outcome = outcome or type(exc).__name__
+    else:
+        spans = len(trace["spans"]) if trace is not None else 0
+        outcome = "full" if spans == 10 else f"{spans} of 10 spans"
     time.sleep(0.5)
-    return trace is not None and len(trace["spans"]) == 10
+    return outcome
 
 
 def test_a_killed_node_loses_no_span_and_rejoins_green(
@@ -155,8 +166,9 @@ def _kill_and_rejoin(stack: BenchStack, nodes: list[Node], load: LoadProcess, ru
     os.killpg(stack.pid(victim), signal.SIGKILL)
     stack.supervisor.processes[victim].wait(timeout=30)
     survivor = next(n for n in nodes if n.name != manager)
-    answers = [_answered_in_full(jaeger, trace_id) for _ in range(QUERIES_AFTER_KILL)]
-    answered = sum(answers)
+    answers = [_query(jaeger, trace_id) for _ in range(QUERIES_AFTER_KILL)]
+    answered = answers.count("full")
+    failed_first = next((i for i, a in enumerate(answers) if a == "full"), len(answers))
     new_manager = poll_until(
         lambda: _cluster_manager(survivor), what="a new cluster manager", timeout=60
     )
@@ -175,13 +187,13 @@ def _kill_and_rejoin(stack: BenchStack, nodes: list[Node], load: LoadProcess, ru
     print(
         f"three nodes, {manager} killed, {new_manager} elected: {result.spans.sent} spans sent, "
         f"{distinct} stored ({documents - distinct} written twice); {answered} of "
-        f"{QUERIES_AFTER_KILL} queries answered in full; green with 3 nodes "
+        f"{QUERIES_AFTER_KILL} queries answered in full (the others: "
+        f"{[a for a in answers if a != 'full']}); green with 3 nodes "
         f"{time.monotonic() - started:.0f}s after the restart"
     )
     assert new_manager != manager
-    # Jaeger's client does not retry a query on another node: the first one it sends to the
-    # killed node fails and marks that node dead; every later one goes to the others.
-    assert answered >= QUERIES_AFTER_KILL - 1, answers
-    assert all(answers[answers.index(False) + 1 :] if False in answers else answers), answers
+    # Only the first queries fail (see FAILOVER_QUERIES): once one is answered, every later one.
+    assert failed_first <= FAILOVER_QUERIES, answers
+    assert answered == QUERIES_AFTER_KILL - failed_first, answers
     assert distinct == result.spans.sent, f"{result.spans.sent - distinct} spans lost"
     assert health["unassigned_shards"] == 0
