@@ -65,23 +65,23 @@ class Stack:
             self.ports[key] = self.node.forward(namespace, service, port)
         return f"http://127.0.0.1:{self.ports[key]}"
 
-    def image(self, workload: str) -> str:
-        """The image a workload of the rendering runs (its first container's)."""
+    def _container(self, workload: str) -> dict[str, Any]:
+        """The first container of a workload of the rendering."""
         for obj in self.objects:
             if obj["kind"] in WORKLOAD_KINDS and obj["metadata"]["name"] == workload:
-                return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
+                container: dict[str, Any] = obj["spec"]["template"]["spec"]["containers"][0]
+                return container
         raise LookupError(f"no workload {workload} in the rendering")
+
+    def image(self, workload: str) -> str:
+        """The image a workload of the rendering runs (its first container's)."""
+        return str(self._container(workload)["image"])
 
     def metric_export_seconds(self, workload: str) -> float:
         """A workload's OTel SDK metric export interval as the rendering sets it (else the
         SDK's default)."""
-        for obj in self.objects:
-            if obj["kind"] in WORKLOAD_KINDS and obj["metadata"]["name"] == workload:
-                container = obj["spec"]["template"]["spec"]["containers"][0]
-                env = {e["name"]: e.get("value") for e in container.get("env", [])}
-                interval = env.get("OTEL_METRIC_EXPORT_INTERVAL") or SDK_EXPORT_INTERVAL_MS
-                return int(interval) / 1000
-        raise LookupError(f"no workload {workload} in the rendering")
+        env = {e["name"]: e.get("value") for e in self._container(workload).get("env", [])}
+        return int(env.get("OTEL_METRIC_EXPORT_INTERVAL") or SDK_EXPORT_INTERVAL_MS) / 1000
 
     def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.node.get_json("pods", "-n", namespace, "-l", selector)[

@@ -136,13 +136,16 @@ class CollectorPods:
         )
 
 
-def _series(url: str, query: str, at: float | None = None) -> dict[str, float]:
-    """An instant query's values by their labels, at ``at`` (epoch s; None: now)."""
+Labels = tuple[tuple[str, str], ...]
+
+
+def _series(url: str, query: str, at: float | None = None) -> dict[Labels, float]:
+    """An instant query's values by their (sorted) labels, at ``at`` (epoch s; None: now)."""
     params = {"query": query} | ({"time": f"{at:.3f}"} if at is not None else {})
     resp = httpx.get(f"{url}/api/v1/query", params=params, timeout=30.0)
     resp.raise_for_status()
     return {
-        ",".join(f"{k}={v}" for k, v in sorted(r["metric"].items())): float(r["value"][1])
+        tuple(sorted(r["metric"].items())): float(r["value"][1])
         for r in resp.json()["data"]["result"]
     }
 
@@ -159,10 +162,19 @@ class ShopCounts:
     loadgen_requests: int
     loadgen_failed: int
     backend_requests: float
-    backend_5xx: float
-    frontend_to_backend_errors: float
-    summary_at: float = 0.0  # epoch s of the load generator's summary line read
-    failures: dict[str, float] = field(default_factory=dict)  # the error series by labels
+    summary_at: float  # epoch s of the load generator's summary line read
+    failures: dict[Labels, float]  # shop-backend's 5xx and shop-frontend's failed calls
+
+    def _failed(self, job: str) -> float:
+        return sum(v for labels, v in self.failures.items() if ("job", job) in labels)
+
+    @property
+    def backend_5xx(self) -> float:
+        return self._failed(cv.SHOP_BACKEND)
+
+    @property
+    def frontend_to_backend_errors(self) -> float:
+        return self._failed(cv.SHOP_FRONTEND)
 
 
 _BACKEND = f'job="{cv.SHOP_BACKEND}"'
@@ -263,8 +275,6 @@ def _shop_counts(stack: Stack, prometheus: str, after: float, first: bool) -> Sh
         loadgen_requests=summary[0],
         loadgen_failed=summary[1],
         backend_requests=_prometheus(prometheus, f"sum({_SERVER}{{{_BACKEND}}})", at),
-        backend_5xx=_prometheus(prometheus, f"sum({server_5xx})", at),
-        frontend_to_backend_errors=_prometheus(prometheus, f"sum({errors})", at),
         summary_at=summary[2],
         failures=_series(prometheus, f"{server_5xx} or {errors}", at),
     )
@@ -277,7 +287,10 @@ def _failures_between(before: ShopCounts, after: ShopCounts) -> str:
         for labels, value in after.failures.items()
         if value > before.failures.get(labels, 0.0)
     }
-    return "".join(f"\n    +{n:.0f} {labels}" for labels, n in sorted(grown.items()))
+    return "".join(
+        f"\n    +{n:.0f} " + ",".join(f"{k}={v}" for k, v in labels)
+        for labels, n in sorted(grown.items())
+    )
 
 
 def _when(epoch: float) -> str:
